@@ -1,0 +1,77 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import {
+  decryptOpened,
+  drain,
+  fileError,
+  openEncrypted,
+  openEncryptedPath,
+} from '../files/encrypted-file.js';
+import { removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
+import { publishFile } from './publish.js';
+import { IntegrityError, UserError } from '../errors.js';
+
+export function decryptCommand(): Command {
+  const cmd = new Command('decrypt')
+    .description('decrypt and authenticate one encrypted file; output appears only if every byte verified')
+    .argument('<in>', 'encrypted file, or - for stdin (then -o must be a file)')
+    .requiredOption('-o, --output <out>', 'plaintext output file, or - for stdout (then <in> must be a file)')
+    .option('--force', 'replace the output file if it exists');
+  addKeyOptions(cmd);
+  return cmd.action(async (input: string, opts: ParsedOptions) => {
+    const out = opts.output as string;
+    if (input === '-' && out === '-') {
+      throw new UserError(
+        'decrypt cannot stream stdin to stdout: plaintext may only be released after the whole input authenticated; write to a file with -o',
+        2,
+      );
+    }
+    if (input !== '-' && out !== '-' && resolve(input) === resolve(out)) {
+      throw new UserError('input and output are the same file; choose another -o', 2);
+    }
+    const keyring = await keyringFromOptions(opts);
+    try {
+      if (out === '-') {
+        // Two passes over a file: authenticate everything first, then stream what was verified.
+        await decryptPass(await openEncryptedPath(input), input, async (p) => void (await drain(p)), keyring);
+        await decryptPass(
+          await openEncryptedPath(input),
+          input,
+          (p) => pipeline(Readable.from(p), process.stdout),
+          keyring,
+        );
+        return;
+      }
+      const opened =
+        input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
+      const tmp = tempPathFor(resolve(out));
+      try {
+        await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
+      } catch (err) {
+        await removeIfExists(tmp);
+        throw err instanceof IntegrityError ? err : fileError(err, out, 'write');
+      }
+      await publishFile(tmp, out, Boolean(opts.force));
+    } finally {
+      await keyring.close();
+    }
+  });
+}
+
+async function decryptPass(
+  opened: Awaited<ReturnType<typeof openEncryptedPath>>,
+  what: string,
+  consume: (plaintext: AsyncGenerator<Buffer>) => Promise<void>,
+  keyring: Awaited<ReturnType<typeof keyringFromOptions>>,
+): Promise<void> {
+  const { dataKey, plaintext } = await decryptOpened(opened, keyring, what);
+  try {
+    await consume(plaintext);
+  } finally {
+    dataKey.fill(0);
+    await opened.reader.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { encryptToNewFile, fileError } from '../files/encrypted-file.js';
+import { instanceOption, segmentSizeOption } from './common.js';
+import { readChunks, tempPathFor, removeIfExists } from '../io/durable.js';
+import { publishFile } from './publish.js';
+import { encryptFile } from '../format/file.js';
+import { FORMAT_VERSION } from '../format/limits.js';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+
+export function encryptCommand(): Command {
+  const cmd = new Command('encrypt')
+    .description('encrypt one file (or stdin) into the snapshot-guard format')
+    .argument('<in>', 'plaintext file, or - for stdin')
+    .requiredOption('-o, --output <out>', 'encrypted output file, or - for stdout')
+    .option('--force', 'replace the output file if it exists')
+    .addOption(instanceOption())
+    .addOption(segmentSizeOption());
+  addKeyOptions(cmd);
+  return cmd.action(async (input: string, opts: ParsedOptions) => {
+    const out = opts.output as string;
+    const keyring = await keyringFromOptions(opts);
+    const fileName = input === '-' ? 'stdin' : basename(input);
+    const createdAtMs = Date.now();
+    const setId = `oneshot-${createdAtMs}-${randomBytes(4).toString('hex')}`;
+    const context = { instance: opts.instance as string, setId, fileName, createdAtMs };
+    const { plaintext: dataKey, wrapped } = await keyring.newDataKey({ instance: context.instance, setId });
+    try {
+      const source = input === '-' ? process.stdin : readChunks(input);
+      const target = { context, dataKey, wrappedKeys: wrapped, segmentSize: opts.segmentSize as number };
+      if (out === '-') {
+        const header = {
+          version: FORMAT_VERSION,
+          segmentSize: target.segmentSize,
+          context,
+          wrappedKeys: wrapped,
+        };
+        await pipeline(Readable.from(encryptFile(source, header, dataKey)), process.stdout).catch(
+          (err: unknown) => {
+            throw fileError(err, input, 'read');
+          },
+        );
+        return;
+      }
+      if (input !== '-' && resolve(input) === resolve(out)) {
+        throw new UserError('input and output are the same file; choose another -o');
+      }
+      const tmp = tempPathFor(resolve(out));
+      try {
+        await encryptToNewFile(source, tmp, target);
+      } catch (err) {
+        await removeIfExists(tmp);
+        throw fileError(err, input, 'read');
+      }
+      await publishFile(tmp, out, Boolean(opts.force));
+    } finally {
+      dataKey.fill(0);
+      await keyring.close();
+    }
+  });
+}

@@ -1,0 +1,162 @@
+/** Encrypted files on disk: format/ composed with io/. Used by the one-shot commands, sealing and restore. */
+import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { IntegrityError, UserError, errnoCode } from '../errors.js';
+import { PullReader } from '../format/chunks.js';
+import { encryptFile, decryptFile, readHeader } from '../format/file.js';
+import { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from '../format/limits.js';
+import type { EncryptionContext, ParsedHeader, WrappedKey } from '../format/header.js';
+import type { Keyring } from '../keys/keyring.js';
+import { fsyncDir, readChunks, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
+
+export interface EncryptTarget {
+  context: EncryptionContext;
+  dataKey: Buffer;
+  wrappedKeys: WrappedKey[];
+  segmentSize?: number;
+}
+
+export interface EncryptResult {
+  /** Bytes written, header included. */
+  bytes: number;
+  /** Plaintext bytes read. */
+  plaintextBytes: number;
+  /** SHA-256 of the payload (everything after the header): what the set manifest records. */
+  payloadSha256: string;
+}
+
+function counted(source: AsyncIterable<Uint8Array>, counter: { n: number }): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    for await (const c of source) {
+      counter.n += c.byteLength;
+      yield c;
+    }
+  })();
+}
+
+/** Encrypts `source` into a new file at `path` (must not exist; 0600; fsynced). */
+export async function encryptToNewFile(
+  source: AsyncIterable<Uint8Array>,
+  path: string,
+  target: EncryptTarget,
+): Promise<EncryptResult> {
+  const header = {
+    version: FORMAT_VERSION,
+    segmentSize: target.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+    context: target.context,
+    wrappedKeys: target.wrappedKeys,
+  };
+  const hash = createHash('sha256');
+  let first = true;
+  const plain = { n: 0 };
+  const bytes = await writeNewFile(
+    path,
+    encryptFile(counted(source, plain), header, target.dataKey),
+    (chunk) => {
+      if (first)
+        first = false; // the header: not part of the payload digest
+      else hash.update(chunk);
+    },
+  );
+  return { bytes, plaintextBytes: plain.n, payloadSha256: hash.digest('hex') };
+}
+
+export interface OpenedEncrypted {
+  header: ParsedHeader;
+  reader: PullReader;
+}
+
+export async function openEncrypted(
+  source: AsyncIterable<Uint8Array>,
+  what: string,
+): Promise<OpenedEncrypted> {
+  const reader = new PullReader(source);
+  try {
+    return { header: await readHeader(reader, what), reader };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+/** Opens an encrypted file on disk with a clear error for the usual mistakes. */
+export async function openEncryptedPath(path: string): Promise<OpenedEncrypted> {
+  try {
+    return await openEncrypted(readChunks(path), path);
+  } catch (err) {
+    throw fileError(err, path, 'read');
+  }
+}
+
+export function fileError(err: unknown, path: string, verb: string): unknown {
+  const code = errnoCode(err);
+  if (code === 'ENOENT') return new UserError(`${path} does not exist`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new UserError(`permission denied: cannot ${verb} ${path}`);
+  if (code === 'ELOOP') return new UserError(`${path} is a symbolic link; refusing to follow it`);
+  if (code === 'EISDIR') return new UserError(`${path} is a directory, not a file`);
+  if (code === 'ENOSPC') return new UserError(`no space left on the device holding ${path}`);
+  return err;
+}
+
+/** Decrypting plaintext stream; authentic as a whole only if it ends without throwing. */
+export async function decryptOpened(
+  opened: OpenedEncrypted,
+  keyring: Keyring,
+  what: string,
+): Promise<{ dataKey: Buffer; plaintext: AsyncGenerator<Buffer> }> {
+  const { header, reader } = opened;
+  const dataKey = await keyring.unwrap(
+    header.wrappedKeys,
+    { instance: header.context.instance, setId: header.context.setId },
+    what,
+  );
+  return { dataKey, plaintext: decryptFile(reader, header, dataKey, what) };
+}
+
+/** Counts and hashes a decrypting stream without keeping it: authenticates every byte. */
+export async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const c of stream) n += c.byteLength;
+  return n;
+}
+
+/**
+ * Decrypts into `finalPath` through a temporary file in the same directory; the result is renamed into
+ * place only after the whole file authenticated. On any failure nothing is left behind.
+ */
+export async function decryptToPath(
+  plaintext: AsyncIterable<Uint8Array>,
+  finalPath: string,
+  opts: { overwrite: boolean },
+): Promise<number> {
+  const tmp = tempPathFor(finalPath);
+  let n: number;
+  try {
+    n = await writeNewFile(tmp, plaintext);
+  } catch (err) {
+    await removeIfExists(tmp);
+    throw err instanceof IntegrityError ? err : fileError(err, finalPath, 'write');
+  }
+  try {
+    if (!opts.overwrite) await assertAbsent(finalPath);
+    await rename(tmp, finalPath);
+    await fsyncDir(dirname(finalPath));
+  } catch (err) {
+    await removeIfExists(tmp);
+    throw fileError(err, finalPath, 'write');
+  }
+  return n;
+}
+
+async function assertAbsent(path: string): Promise<void> {
+  const { lstat } = await import('node:fs/promises');
+  try {
+    await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  throw new UserError(`${path} already exists; refusing to overwrite it (pass --force to replace it)`);
+}

@@ -1,0 +1,155 @@
+/**
+ * Tink's AES-GCM-HKDF streaming AEAD (AES-256, HKDF-SHA256), exactly as docs/FORMAT.md "Payload" states.
+ * Pure: works on async iterables of bytes, knows nothing of files.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { IntegrityError } from '../errors.js';
+import { PullReader, splitTail } from './chunks.js';
+import {
+  DATA_KEY_LENGTH,
+  MAX_SEGMENTS,
+  NONCE_PREFIX_LENGTH,
+  SALT_LENGTH,
+  STREAM_HEADER_LENGTH,
+  TAG_LENGTH,
+} from './limits.js';
+
+export interface PayloadParams {
+  dataKey: Uint8Array;
+  /** Bound fields of the file header; HKDF info of the file key. */
+  associatedData: Uint8Array;
+  /** Ciphertext segment size (Tink's ciphertextSegmentSize). */
+  segmentSize: number;
+}
+
+/** Fixed randomness, for known-answer test vectors only. */
+export interface PayloadRandomness {
+  salt: Uint8Array;
+  noncePrefix: Uint8Array;
+}
+
+export function deriveFileKey(dataKey: Uint8Array, salt: Uint8Array, associatedData: Uint8Array): Buffer {
+  if (dataKey.length !== DATA_KEY_LENGTH) throw new Error('data key must be 32 bytes');
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, associatedData, DATA_KEY_LENGTH));
+}
+
+function nonce(prefix: Uint8Array, index: number, last: boolean): Buffer {
+  const n = Buffer.alloc(12);
+  n.set(prefix, 0);
+  n.writeUInt32BE(index, NONCE_PREFIX_LENGTH);
+  n[11] = last ? 1 : 0;
+  return n;
+}
+
+/** Plaintext bytes carried by segment `index`. */
+export function plaintextSegmentLength(segmentSize: number, index: number): number {
+  return segmentSize - TAG_LENGTH - (index === 0 ? STREAM_HEADER_LENGTH : 0);
+}
+
+/** Ciphertext bytes of a payload for a plaintext of `size` bytes (for listings and checks). */
+export function payloadLengthFor(size: number, segmentSize: number): number {
+  const first = plaintextSegmentLength(segmentSize, 0);
+  const other = plaintextSegmentLength(segmentSize, 1);
+  const segments = size <= first ? 1 : 1 + Math.ceil((size - first) / other);
+  return STREAM_HEADER_LENGTH + size + segments * TAG_LENGTH;
+}
+
+/** Plaintext size of a payload of `length` bytes, or undefined if no plaintext gives that length. */
+export function plaintextLengthFor(length: number, segmentSize: number): number | undefined {
+  const body = length - STREAM_HEADER_LENGTH;
+  if (body < TAG_LENGTH) return undefined;
+  const firstCt = segmentSize - STREAM_HEADER_LENGTH;
+  if (body <= firstCt) return body - TAG_LENGTH;
+  const rest = body - firstCt;
+  const full = Math.floor(rest / segmentSize);
+  const tail = rest % segmentSize;
+  if (tail !== 0 && tail < TAG_LENGTH) return undefined;
+  const segments = 1 + full + (tail === 0 ? 0 : 1);
+  return body - segments * TAG_LENGTH;
+}
+
+/** Encrypts a plaintext stream into a Tink streaming ciphertext (stream header + segments). */
+export async function* encryptPayload(
+  source: AsyncIterable<Uint8Array>,
+  params: PayloadParams,
+  randomness?: PayloadRandomness,
+): AsyncGenerator<Buffer> {
+  const salt = Buffer.from(randomness?.salt ?? randomBytes(SALT_LENGTH));
+  const prefix = Buffer.from(randomness?.noncePrefix ?? randomBytes(NONCE_PREFIX_LENGTH));
+  if (salt.length !== SALT_LENGTH || prefix.length !== NONCE_PREFIX_LENGTH) throw new Error('bad randomness');
+  const key = deriveFileKey(params.dataKey, salt, params.associatedData);
+  const reader = new PullReader(source);
+  try {
+    yield Buffer.concat([Buffer.from([STREAM_HEADER_LENGTH]), salt, prefix]);
+    for (let index = 0; ; index++) {
+      if (index >= MAX_SEGMENTS) throw new Error('plaintext too large for one file (2^32 segments)');
+      const want = plaintextSegmentLength(params.segmentSize, index);
+      // One byte more than a segment tells us whether this segment is the last one.
+      const have = await reader.fill(want + 1);
+      const last = have <= want;
+      const cipher = createCipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+      for (const slice of reader.takeSlices(last ? have : want)) {
+        const out = cipher.update(slice);
+        if (out.length > 0) yield out;
+      }
+      const fin = cipher.final();
+      yield fin.length > 0 ? Buffer.concat([fin, cipher.getAuthTag()]) : cipher.getAuthTag();
+      if (last) return;
+    }
+  } finally {
+    key.fill(0);
+    await reader.close();
+  }
+}
+
+/**
+ * Decrypts and authenticates a Tink streaming ciphertext. Every yielded chunk belongs to an authenticated
+ * segment; the stream as a whole is authentic only when the generator returns without throwing
+ * (truncation is detected at the end), so callers must not publish output before that.
+ */
+export async function* decryptPayload(
+  reader: PullReader,
+  params: PayloadParams,
+  what = 'file',
+): AsyncGenerator<Buffer> {
+  const fail = (m: string): never => {
+    throw new IntegrityError(`${what}: ${m}`);
+  };
+  if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
+    fail('truncated (payload header missing)');
+  const streamHeader = reader.take(STREAM_HEADER_LENGTH);
+  if (streamHeader[0] !== STREAM_HEADER_LENGTH) fail('corrupt payload header');
+  const salt = streamHeader.subarray(1, 1 + SALT_LENGTH);
+  const prefix = streamHeader.subarray(1 + SALT_LENGTH);
+  const key = deriveFileKey(params.dataKey, salt, params.associatedData);
+  try {
+    for (let index = 0; ; index++) {
+      if (index >= MAX_SEGMENTS) fail('too many segments');
+      const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
+      const have = await reader.fill(full + 1);
+      const last = have <= full;
+      if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
+      const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+      decipher.setAuthTag(tag);
+      const outs: Buffer[] = [];
+      for (const slice of body) {
+        const out = decipher.update(slice);
+        if (out.length > 0) outs.push(out);
+      }
+      try {
+        const fin = decipher.final();
+        if (fin.length > 0) outs.push(fin);
+      } catch {
+        fail(
+          `authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
+        );
+      }
+      // Only now, with the segment's tag checked, is its plaintext released.
+      for (const o of outs) yield o;
+      if (last) return;
+    }
+  } finally {
+    key.fill(0);
+  }
+}

@@ -1,0 +1,157 @@
+/** File-system steps whose order and durability the no-snapshot-lost promise depends on. */
+import { constants } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { errnoCode } from '../errors.js';
+
+export const READ_CHUNK = 1024 * 1024;
+const WRITE_BATCH = 4 * 1024 * 1024;
+
+/** fsync a directory so that renames and unlinks in it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A hidden temporary name beside `finalPath`, recognisable by its ".sg-tmp-" marker. */
+export function tempPathFor(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.sg-tmp-${randomBytes(6).toString('hex')}`);
+}
+
+export const TEMP_MARKER = '.sg-tmp-';
+
+/**
+ * Reads a file as a stream of chunks, one read ahead so that disk and crypto overlap.
+ * Never follows a symlink at the last component.
+ */
+export async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let position = 0;
+  const readNext = async (): Promise<Buffer> => {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    const at = position;
+    position += chunkSize;
+    const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
+    return bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+  };
+  let next = readNext();
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length < chunkSize) {
+        if (chunk.length > 0) yield chunk;
+        return;
+      }
+      next = readNext();
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await fh.close();
+  }
+}
+
+/**
+ * Writes every chunk of `source` to an open handle at explicit offsets, batching small chunks into
+ * vectored writes and keeping one batch in flight while the next is produced.
+ */
+export async function writeAll(
+  fh: FileHandle,
+  source: AsyncIterable<Uint8Array>,
+  onChunk?: (chunk: Uint8Array) => void,
+): Promise<number> {
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let position = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const writeBatch = async (chunks: Uint8Array[], at: number): Promise<void> => {
+    let pending = chunks;
+    let pos = at;
+    while (pending.length > 0) {
+      const { bytesWritten } = await fh.writev(pending, pos);
+      pos += bytesWritten;
+      pending = dropBytes(pending, bytesWritten);
+    }
+  };
+  const flush = async () => {
+    await inFlight;
+    inFlight = writeBatch(batch, position);
+    inFlight.catch(() => undefined); // observed by the next await
+    position += batchBytes;
+    batch = [];
+    batchBytes = 0;
+  };
+  try {
+    for await (const chunk of source) {
+      onChunk?.(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= WRITE_BATCH || batch.length >= 512) await flush();
+    }
+    if (batch.length > 0) await flush();
+  } finally {
+    await inFlight;
+  }
+  return position;
+}
+
+function dropBytes(chunks: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return out;
+}
+
+/**
+ * Writes `source` to a new file at `path` (which must not exist), mode 0600, and fsyncs it.
+ * On any error the partial file is removed.
+ */
+export async function writeNewFile(
+  path: string,
+  source: AsyncIterable<Uint8Array>,
+  onChunk?: (chunk: Uint8Array) => void,
+  mode = 0o600,
+): Promise<number> {
+  const fh = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+  try {
+    const n = await writeAll(fh, source, onChunk);
+    await fh.sync();
+    await fh.close();
+    return n;
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await removeIfExists(path);
+    throw err;
+  }
+}
+
+export async function removeIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/** rename + fsync of the directory (both directories when they differ). */
+export async function renameDurable(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await fsyncDir(dirname(to));
+  if (dirname(from) !== dirname(to)) await fsyncDir(dirname(from));
+}

@@ -1,0 +1,42 @@
+import type { WrappedKey } from '../format/header.js';
+
+export type { WrappedKey };
+
+/** What a data key is bound to when it is wrapped: the same for every file of a snapshot set. */
+export interface KeyContext {
+  instance: string;
+  setId: string;
+}
+
+export interface GeneratedDataKey {
+  /** 32 plaintext bytes. The caller zeroes them after use. */
+  plaintext: Buffer;
+  wrapped: WrappedKey;
+}
+
+/**
+ * One wrapping key (a local key file, one KMS key, one Vault Transit key). Providers know nothing
+ * about snapshots: they only make, wrap and unwrap 32-byte data keys bound to a KeyContext.
+ */
+export interface KeyProvider {
+  /** Provider type as stored in headers: "local", "kms", "vault". */
+  readonly type: string;
+  /** Identifier stored in headers beside the wrapped key (fingerprint, key ARN, Vault key name). */
+  readonly keyId: string;
+  /** Human-readable name for messages, never containing secrets. */
+  readonly description: string;
+
+  /** Creates a fresh data key and its wrapped form (one remote call for remote providers). */
+  generateDataKey(ctx: KeyContext): Promise<GeneratedDataKey>;
+  /** Wraps an existing data key (used for the second and later providers of a set). */
+  wrap(plaintext: Buffer, ctx: KeyContext): Promise<WrappedKey>;
+  /** Whether `wrapped` was made by this provider's key, so that unwrap is worth trying. */
+  canUnwrap(wrapped: WrappedKey): boolean;
+  /** Returns the 32-byte data key, or throws a UserError that names the key and the likely fix. */
+  unwrap(wrapped: WrappedKey, ctx: KeyContext): Promise<Buffer>;
+  /** Re-wraps under the provider's newest key version without exposing the plaintext (KMS ReEncrypt, Vault rewrap). */
+  rewrap?(wrapped: WrappedKey, ctx: KeyContext): Promise<WrappedKey>;
+  /** Cheap reachability check for readiness probes. */
+  check?(): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the watcher reports while it works. observe/metrics.ts turns these calls into Prometheus
+ * metrics; tests may record them. Every method must be cheap and must never throw.
+ * No argument ever carries key material; file names are not passed (unbounded label values).
+ */
+export type SealStage = 'wrap' | 'encrypt' | 'verify' | 'shred';
+
+export type SealFailureReason =
+  | 'key_provider' // KMS/Vault/local key could not make or wrap a data key
+  | 'no_space' // ENOSPC / EDQUOT while writing the encrypted copy
+  | 'io' // other file-system errors
+  | 'verify' // the published copy did not read back and authenticate
+  | 'source_changed' // the snapshot changed or vanished while being sealed
+  | 'other';
+
+export interface SealSuccess {
+  setId: string;
+  format: 'dfs' | 'rdb';
+  files: number;
+  plaintextBytes: number;
+  encryptedBytes: number;
+  /** From the start of sealing to plaintext gone. */
+  durationSeconds: number;
+  /** From the snapshot's completion (mtime of summary / .rdb) to plaintext gone. */
+  plaintextLifetimeSeconds: number;
+  /** Sizes of each plaintext file, by role. */
+  fileSizes: { role: 'shard' | 'summary' | 'rdb'; bytes: number }[];
+  /** Unix seconds when the set was sealed. */
+  finishedAt: number;
+}
+
+export interface PipelineObserver {
+  sealStarted(setId: string): void;
+  stageFinished(stage: SealStage, seconds: number): void;
+  sealSucceeded(s: SealSuccess): void;
+  sealFailed(reason: SealFailureReason): void;
+  /** Sets waiting to be sealed, and the age of the oldest waiting plaintext (0 when none). */
+  pending(count: number, oldestAgeSeconds: number): void;
+  /** Result of one call to a key provider (provider: local|kms|vault; operation: generate|wrap|unwrap|rewrap|check). */
+  keyProviderCall(provider: string, operation: string, seconds: number, ok: boolean): void;
+  /** A scheduled or on-demand verification of a sealed set. */
+  verification(ok: boolean, atUnixSeconds: number): void;
+  /** Outcome of restore-on-boot handling: restored set shredded after load, etc. */
+  restoreOnBoot(outcome: 'restored' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load'): void;
+  /** Readiness inputs. */
+  watching(active: boolean): void;
+  keyProviderReachable(ok: boolean): void;
+}
+
+export const noopObserver: PipelineObserver = {
+  sealStarted() {},
+  stageFinished() {},
+  sealSucceeded() {},
+  sealFailed() {},
+  pending() {},
+  keyProviderCall() {},
+  verification() {},
+  restoreOnBoot() {},
+  watching() {},
+  keyProviderReachable() {},
+};

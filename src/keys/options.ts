@@ -7,6 +7,8 @@ import { UserError } from '../errors.js';
 import { Keyring } from './keyring.js';
 import { LocalKeyProvider } from './local.js';
 import type { KeyProvider } from './provider.js';
+import { kmsFactory } from './kms.js';
+import { vaultFactory } from './vault.js';
 
 export type ParsedOptions = Record<string, unknown>;
 
@@ -45,7 +47,7 @@ export const localFactory: ProviderFactory = {
 };
 
 /** Registered providers, in the order their wrapped copies appear in headers. */
-export const providerFactories: ProviderFactory[] = [localFactory];
+export const providerFactories: ProviderFactory[] = [localFactory, kmsFactory, vaultFactory];
 
 export function addKeyOptions(cmd: Command): Command {
   for (const f of providerFactories) f.addOptions(cmd);

@@ -51,6 +51,9 @@ export interface ParsedHeader extends Header {
   associatedData: Buffer;
 }
 
+/** With the u flag, a well-formed surrogate pair is one code point, so this matches only lone halves. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 function checkHeaderFields(h: Header): void {
   const err = (m: string): never => {
     throw new Error(`cannot build header: ${m}`);
@@ -58,6 +61,12 @@ function checkHeaderFields(h: Header): void {
   if (h.segmentSize < MIN_SEGMENT_SIZE || h.segmentSize > MAX_SEGMENT_SIZE) err('segment size out of range');
   if (h.wrappedKeys.length < 1 || h.wrappedKeys.length > MAX_WRAPPED_KEYS) err('1..16 wrapped keys needed');
   const c = h.context;
+  if (!Number.isSafeInteger(c.createdAtMs) || c.createdAtMs < 0)
+    err('creation time must be a whole number ≥ 0');
+  // A lone surrogate would be written as U+FFFD, so the decoded header would not say what was bound.
+  for (const s of [c.instance, c.setId, c.fileName, ...h.wrappedKeys.flatMap((k) => [k.provider, k.keyId])]) {
+    if (LONE_SURROGATE.test(s)) err('text fields must be valid Unicode (lone surrogate found)');
+  }
   if (Buffer.byteLength(c.instance) > MAX_INSTANCE_LENGTH) err('instance name too long');
   if (Buffer.byteLength(c.setId) > MAX_SET_ID_LENGTH) err('set id too long');
   if (Buffer.byteLength(c.fileName) > MAX_FILE_NAME_LENGTH) err('file name too long');

@@ -75,6 +75,8 @@ export function decodeManifest(bytes: Buffer, what = 'manifest'): Manifest {
   if (!Array.isArray(o.files) || o.files.length < 1 || o.files.length > MAX_MANIFEST_FILES) bad('files');
   const names = new Set<string>();
   for (const f of o.files ?? []) {
+    // An entry that is not an object (null, a number) must be an IntegrityError, not a TypeError.
+    if (typeof f !== 'object' || f === null || Array.isArray(f)) bad('file entry is not an object');
     if (typeof f.name !== 'string' || !SAFE_NAME.test(f.name) || f.name === '.' || f.name === '..') {
       bad('file name');
     }

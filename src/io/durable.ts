@@ -29,9 +29,9 @@ export const TEMP_MARKER = '.sg-tmp-';
  * Reads a file as a stream of chunks, one read ahead so that disk and crypto overlap.
  * Never follows a symlink at the last component.
  */
-export async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+export async function* readChunks(path: string, chunkSize = READ_CHUNK, start = 0): AsyncGenerator<Buffer> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  let position = 0;
+  let position = start;
   const readNext = async (): Promise<Buffer> => {
     const buf = Buffer.allocUnsafe(chunkSize);
     const at = position;

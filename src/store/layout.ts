@@ -6,6 +6,7 @@
  *     <set-id>/                    a published set, made visible by one rename
  *       manifest.sgm               encrypted manifest (context file name "")
  *       <file name>.sg             one encrypted file per snapshot file
+ *       set.json                   what the set holds, for listings (informational, not authenticated)
  *       status.json                last verification result (informational, not authenticated)
  *
  * A set id is "<snapshot time UTC, ms>_<stem>", so ids sort by time and repeated saves under the same
@@ -17,6 +18,8 @@ export const STAGING_DIR = '.staging';
 export const MANIFEST_FILE = 'manifest.sgm';
 export const ENCRYPTED_SUFFIX = '.sg';
 export const STATUS_FILE = 'status.json';
+export const SET_INFO_FILE = 'set.json';
+export const QUARANTINE_DIR = '.quarantine';
 /** The manifest's context file name: empty, which no real snapshot file can have. */
 export const MANIFEST_CONTEXT_NAME = '';
 

@@ -1,0 +1,22 @@
+import { UserError, errnoCode } from '../errors.js';
+import type { SealFailureReason } from './observer.js';
+
+/** The snapshot changed or vanished while it was being sealed: rescan, nothing to retry as such. */
+export class SourceChangedError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceChangedError';
+  }
+}
+
+/** Classifies a sealing failure for metrics and log messages. */
+export function failureReason(err: unknown): SealFailureReason {
+  if (err instanceof SourceChangedError) return 'source_changed';
+  const code = errnoCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'no_space';
+  if (err instanceof Error && err.name === 'KeyProviderError') return 'key_provider';
+  if (err instanceof Error && err.name === 'IntegrityError') return 'verify';
+  if (code !== undefined) return 'io';
+  if (err instanceof UserError && /key|unwrap|wrap/i.test(err.message)) return 'key_provider';
+  return 'other';
+}

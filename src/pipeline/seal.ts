@@ -1,0 +1,218 @@
+/**
+ * Sealing one snapshot set: wrap → encrypt into staging → fsync → manifest → publish (one rename) →
+ * read back and verify → shred the plaintext. The plaintext is touched only after the encrypted copy
+ * is durable and verified (DESIGN.md promise 1).
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { FORMAT_VERSION } from '../format/limits.js';
+import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
+import { encryptToNewFile, type EncryptResult } from '../files/encrypted-file.js';
+import { fsyncDir } from '../io/durable.js';
+import { writeJsonAtomic } from '../io/json-file.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { WrappedKey } from '../keys/provider.js';
+import {
+  encryptedNameFor,
+  MANIFEST_CONTEXT_NAME,
+  MANIFEST_FILE,
+  SET_INFO_FILE,
+  STAGING_DIR,
+  STATUS_FILE,
+  setDir,
+  stagingDir,
+} from '../store/layout.js';
+import type { SetInfo, SetStatus } from '../store/set-info.js';
+import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
+import { crashPoint } from './crash-points.js';
+import { SourceChangedError } from './errors.js';
+import { mapLimit } from './limit.js';
+import type { PipelineObserver, SealStage } from './observer.js';
+import { shredFile, type ShredMode } from './shred.js';
+import { verifySetWithKey } from './verify-set.js';
+
+export interface SealConfig {
+  keyring: Keyring;
+  encryptedDir: string;
+  instance: string;
+  segmentSize: number;
+  shredMode: ShredMode;
+  parallelism: number;
+  observer: PipelineObserver;
+  log: Logger;
+}
+
+export interface SealedFile {
+  file: SnapshotFile;
+  result: EncryptResult;
+}
+
+async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const out = await fn();
+  cfg.observer.stageFinished(stage, (performance.now() - start) / 1000);
+  return out;
+}
+
+/** Reads a snapshot file through one descriptor, checking it is the same inode and unchanged throughout. */
+async function* stableSource(f: SnapshotFile, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
+  let fh;
+  try {
+    fh = await open(f.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    throw new SourceChangedError(`${f.name} vanished before it could be sealed`);
+  }
+  try {
+    const before = await fh.stat();
+    if (before.ino !== f.ino || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+      throw new SourceChangedError(`${f.name} was replaced before it could be sealed`);
+    }
+    let position = 0;
+    const read = async (): Promise<Buffer> => {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const at = position;
+      position += chunkSize;
+      const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
+      return buf.subarray(0, bytesRead);
+    };
+    let next = read();
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
+      next = read();
+      yield chunk;
+      if (chunk.length < chunkSize) break;
+    }
+    await next.catch(() => undefined);
+    const after = await fh.stat();
+    if (position < f.size || after.size !== f.size || after.mtimeMs !== f.mtimeMs) {
+      throw new SourceChangedError(`${f.name} changed while it was being sealed`);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function manifestOf(set: SnapshotSet, setId: string, cfg: SealConfig, sealed: SealedFile[]): Manifest {
+  return {
+    kind: MANIFEST_KIND,
+    version: MANIFEST_VERSION,
+    setId,
+    instance: cfg.instance,
+    sealedAt: new Date().toISOString(),
+    snapshotTime: new Date(set.snapshotTimeMs).toISOString(),
+    source: { format: set.format, stem: set.stem, snapshotId: set.snapshotId, shardCount: set.shardCount },
+    files: sealed.map(({ file, result }) => ({
+      name: file.name,
+      role: file.role,
+      size: result.plaintextBytes,
+      encryptedSize: result.bytes,
+      payloadSha256: result.payloadSha256,
+    })),
+  };
+}
+
+function setInfoOf(m: Manifest, wrapped: WrappedKey[]): SetInfo {
+  return {
+    setId: m.setId,
+    instance: m.instance,
+    format: m.source.format,
+    stem: m.source.stem,
+    snapshotId: m.source.snapshotId,
+    shardCount: m.source.shardCount,
+    snapshotTime: m.snapshotTime,
+    sealedAt: m.sealedAt,
+    files: m.files.map(({ name, role, size, encryptedSize }) => ({ name, role, size, encryptedSize })),
+    wrappedKeys: wrapped.map(({ provider, keyId }) => ({ provider, keyId })),
+  };
+}
+
+async function* once(buf: Buffer): AsyncGenerator<Buffer> {
+  yield await Promise.resolve(buf);
+}
+
+/**
+ * Encrypts a set into staging and publishes it with one rename. Returns the manifest; the data key
+ * is zeroed before returning. Nothing in Dragonfly's directory is touched here.
+ */
+export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: SealConfig): Promise<Manifest> {
+  const staging = stagingDir(cfg.encryptedDir, setId);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(join(cfg.encryptedDir, STAGING_DIR), { recursive: true, mode: 0o700 });
+  await mkdir(staging, { mode: 0o700 });
+  crashPoint('after-staging');
+
+  const ctx = { instance: cfg.instance, setId };
+  const key = await timed(cfg, 'wrap', () => cfg.keyring.newDataKey(ctx));
+  try {
+    const target = (fileName: string, createdAtMs: number) => ({
+      context: { instance: cfg.instance, setId, fileName, createdAtMs },
+      dataKey: key.plaintext,
+      wrappedKeys: key.wrapped,
+      segmentSize: cfg.segmentSize,
+    });
+    const createdAtMs = Date.now();
+    const sealed = await timed(cfg, 'encrypt', () =>
+      mapLimit(set.files, cfg.parallelism, async (file) => {
+        const out = join(staging, encryptedNameFor(file.name));
+        return {
+          file,
+          result: await encryptToNewFile(stableSource(file), out, target(file.name, createdAtMs)),
+        };
+      }),
+    );
+    const manifest = manifestOf(set, setId, cfg, sealed);
+    await encryptToNewFile(
+      once(encodeManifest(manifest)),
+      join(staging, MANIFEST_FILE),
+      target(MANIFEST_CONTEXT_NAME, createdAtMs),
+    );
+    await writeJsonAtomic(join(staging, SET_INFO_FILE), setInfoOf(manifest, key.wrapped));
+    await fsyncDir(staging);
+    crashPoint('after-encrypt');
+
+    await rename(staging, setDir(cfg.encryptedDir, setId));
+    await fsyncDir(cfg.encryptedDir);
+    await fsyncDir(join(cfg.encryptedDir, STAGING_DIR));
+    crashPoint('after-publish');
+
+    await timed(cfg, 'verify', () =>
+      verifySetWithKey(setDir(cfg.encryptedDir, setId), key.plaintext, manifest, cfg.parallelism),
+    );
+    await writeStatus(setDir(cfg.encryptedDir, setId), { verifiedAt: new Date().toISOString(), ok: true });
+    crashPoint('after-verify');
+    return manifest;
+  } finally {
+    key.plaintext.fill(0);
+  }
+}
+
+export async function writeStatus(dir: string, status: SetStatus): Promise<void> {
+  await writeJsonAtomic(join(dir, STATUS_FILE), status);
+}
+
+/** Shreds the plaintext files of a sealed set: the summary first, so Dragonfly never sees a half set. */
+export async function shredSet(set: SnapshotSet, dragonflyDir: string, cfg: SealConfig): Promise<void> {
+  await timed(cfg, 'shred', async () => {
+    const order = [...set.files].reverse();
+    for (const [i, f] of order.entries()) {
+      const result = await shredFile(f, cfg.shredMode);
+      if (result === 'replaced')
+        cfg.log.info({ file: f.name }, 'a newer snapshot replaced this file; left it alone');
+      if (i === 0) crashPoint('mid-shred');
+    }
+    await fsyncDir(dragonflyDir);
+  });
+  crashPoint('after-shred');
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { keygenCommand } from './keygen.js';
 import { encryptCommand } from './encrypt.js';
 import { decryptCommand } from './decrypt.js';
+import { watchCommand } from './watch.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  for (const sub of [keygenCommand(), encryptCommand(), decryptCommand()]) {
+  for (const sub of [watchCommand(), keygenCommand(), encryptCommand(), decryptCommand()]) {
     program.addCommand(sub.exitOverride());
   }
   return program;

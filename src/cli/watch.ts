@@ -1,0 +1,176 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { createLogger } from '../observe/logger.js';
+import { checkDirectories } from '../pipeline/permissions.js';
+import { Watcher } from '../pipeline/watcher.js';
+import { noopObserver, type PipelineObserver } from '../pipeline/observer.js';
+import {
+  instanceOption,
+  logLevelOption,
+  parseDuration,
+  parseIntegerIn,
+  segmentSizeOption,
+} from './common.js';
+import type { ShredMode } from '../pipeline/shred.js';
+import type { LevelWithSilent } from 'pino';
+import { startObservability } from './watch-observe.js';
+
+export function watchCommand(): Command {
+  const cmd = new Command('watch')
+    .description("watch Dragonfly's --dir; seal every finished snapshot, verify it, then shred the plaintext")
+    .addOption(
+      new Option('--dir <dir>', "Dragonfly's --dir (where snapshots appear)")
+        .env('SNAPSHOT_GUARD_DIR')
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--out <dir>', 'where sealed sets are stored (created 0700 if missing)')
+        .env('SNAPSHOT_GUARD_OUT')
+        .makeOptionMandatory(),
+    );
+  addKeyOptions(cmd);
+  cmd
+    .addOption(instanceOption())
+    .addOption(
+      new Option('--shred <mode>', 'how plaintext is destroyed after sealing')
+        .choices(['overwrite', 'unlink'])
+        .default('overwrite'),
+    )
+    .addOption(
+      new Option('--keep-last <n>', 'keep at least the newest N sealed sets (retention)').argParser(
+        parseIntegerIn('--keep-last', 1, 1_000_000),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--keep-within <duration>',
+        'keep sealed sets newer than this, e.g. 7d (retention)',
+      ).argParser(parseDuration('--keep-within')),
+    )
+    .addOption(
+      new Option(
+        '--strict-permissions',
+        'refuse to start when directories or snapshots are exposed (instead of warning)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--allow-group-access',
+        "accept a group-accessible --dir (snapshot-guard in Dragonfly's group)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--dragonfly-url <url>',
+        'redis://[:password@]host:port of Dragonfly, to learn when a restored snapshot has loaded',
+      ).env('SNAPSHOT_GUARD_DRAGONFLY_URL'),
+    )
+    .addOption(
+      new Option(
+        '--restored-grace <duration>',
+        'without --dragonfly-url: remove restored plaintext this long after the restore',
+      )
+        .argParser(parseDuration('--restored-grace'))
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      new Option(
+        '--verify-every <duration>',
+        're-verify the newest sealed set this often (restorability check)',
+      ).argParser(parseDuration('--verify-every')),
+    )
+    .addOption(
+      new Option(
+        '--metrics-addr <host:port>',
+        'Prometheus /metrics, /healthz and /readyz listen address, or "off"',
+      )
+        .env('SNAPSHOT_GUARD_METRICS_ADDR')
+        .default('127.0.0.1:9464'),
+    )
+    .addOption(
+      new Option('--rescan-interval <duration>', 'full directory rescan interval (besides file events)')
+        .argParser(parseDuration('--rescan-interval'))
+        .default(30_000, '30s'),
+    )
+    .addOption(
+      new Option('--retry-max <duration>', 'longest wait between retries of a failing seal')
+        .argParser(parseDuration('--retry-max'))
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      new Option('--parallel <n>', 'files of a set encrypted at once')
+        .argParser(parseIntegerIn('--parallel', 1, 64))
+        .default(2),
+    )
+    .addOption(
+      new Option('--shutdown-timeout <duration>', 'on SIGTERM, how long to let the current seal finish')
+        .argParser(parseDuration('--shutdown-timeout'))
+        .default(30_000, '30s'),
+    )
+    .addOption(new Option('--once', 'seal what is there now, then exit (for cron jobs and tests)'))
+    .addOption(segmentSizeOption())
+    .addOption(logLevelOption());
+  return cmd.action(async (opts: ParsedOptions) => {
+    const log = createLogger(opts.logLevel as LevelWithSilent);
+    const dirs = await checkDirectories({
+      dragonflyDir: resolve(opts.dir as string),
+      encryptedDir: resolve(opts.out as string),
+      allowGroupAccess: Boolean(opts.allowGroupAccess),
+      strict: Boolean(opts.strictPermissions),
+    });
+    for (const w of dirs.warnings) log.warn(w);
+    const keyring = await keyringFromOptions(opts);
+    const observe = await startObservability(opts.metricsAddr as string, keyring, log);
+    const observer: PipelineObserver = observe?.observer ?? noopObserver;
+    keyring.onCall((provider, operation, seconds, err) =>
+      observer.keyProviderCall(provider, operation, seconds, !err),
+    );
+    const watcher = new Watcher({
+      keyring,
+      encryptedDir: dirs.encryptedDir,
+      dragonflyDir: dirs.dragonflyDir,
+      instance: opts.instance as string,
+      segmentSize: opts.segmentSize as number,
+      shredMode: opts.shred as ShredMode,
+      parallelism: opts.parallel as number,
+      observer,
+      log,
+      rescanIntervalMs: opts.rescanInterval as number,
+      retryInitialMs: 1000,
+      retryMaxMs: opts.retryMax as number,
+      retention: {
+        keepLast: opts.keepLast as number | undefined,
+        keepWithinMs: opts.keepWithin as number | undefined,
+      },
+      restored: {
+        dragonflyUrl: opts.dragonflyUrl as string | undefined,
+        graceMs: opts.restoredGrace as number,
+      },
+      verifyEveryMs: opts.verifyEvery as number | undefined,
+    });
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping: letting the current seal finish');
+      const clean = await watcher.stop(opts.shutdownTimeout as number);
+      if (!clean)
+        log.warn(
+          'shutdown timeout: abandoning the current seal; its staging data is discarded at the next start',
+        );
+      await observe?.close();
+      await keyring.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    await watcher.start();
+    if (opts.once) {
+      await watcher.idle();
+      await watcher.stop(0);
+      await observe?.close();
+      await keyring.close();
+    }
+  });
+}

@@ -1,0 +1,361 @@
+/**
+ * The daemon's loop: directory events and periodic rescans → finished snapshot sets → one seal at a
+ * time, oldest first → shred. Failures back off and retry while the plaintext stays where it is.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
+import { IntegrityError } from '../errors.js';
+import { fsyncDir } from '../io/durable.js';
+import { QUARANTINE_DIR, STAGING_DIR, setDir, setIdFor } from '../store/layout.js';
+import { readSetInfo } from '../store/set-info.js';
+import { scanDirectory, type OrphanShard, type SnapshotSet } from '../snapshots/scan.js';
+import { Backoff } from './backoff.js';
+import { failureReason, SourceChangedError } from './errors.js';
+import type { PipelineObserver } from './observer.js';
+import {
+  currentMarker,
+  forgetMarker,
+  isRestoredSet,
+  restoredSetLoaded,
+  type RestoredPolicy,
+} from './restored.js';
+import { applyRetention, type RetentionPolicy } from './retention.js';
+import { encryptAndPublish, pathExists, shredSet, writeStatus, type SealConfig } from './seal.js';
+import { readManifestWithKey, unwrapSetKey, verifySetWithKey } from './verify-set.js';
+import { shredFile } from './shred.js';
+import type { Manifest } from '../format/manifest.js';
+
+export interface WatchConfig extends SealConfig {
+  dragonflyDir: string;
+  rescanIntervalMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  retention: RetentionPolicy;
+  restored: RestoredPolicy;
+  /** Called after the periodic verification interval; wired by the CLI when --verify-every is set. */
+  verifyEveryMs?: number;
+  verifyLatest?: () => Promise<void>;
+}
+
+export class Watcher {
+  private fsWatcher: FSWatcher | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private restoredTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private readonly backoff: Backoff;
+  private lastFailure: string | undefined;
+  private readonly reported = new Set<string>();
+  private debounce: NodeJS.Timeout | undefined;
+
+  constructor(private readonly cfg: WatchConfig) {
+    this.backoff = new Backoff(cfg.retryInitialMs, cfg.retryMaxMs);
+  }
+
+  private get log(): Logger {
+    return this.cfg.log;
+  }
+
+  async start(): Promise<void> {
+    await this.discardStaging();
+    this.fsWatcher = watch(this.cfg.dragonflyDir, {
+      depth: 0,
+      ignoreInitial: true,
+      followSymlinks: false,
+      ignorePermissionErrors: true,
+    });
+    this.fsWatcher.on('all', () => this.soon());
+    this.fsWatcher.on('error', (err) =>
+      this.log.warn({ err: errorMessage(err) }, 'directory watch error; periodic rescans continue'),
+    );
+    await new Promise<void>((resolve) => this.fsWatcher?.once('ready', () => resolve()));
+    this.timers.push(setInterval(() => this.kick(), this.cfg.rescanIntervalMs));
+    if (this.cfg.verifyEveryMs && this.cfg.verifyLatest) {
+      const verify = this.cfg.verifyLatest;
+      this.timers.push(setInterval(() => void verify().catch(() => undefined), this.cfg.verifyEveryMs));
+    }
+    this.cfg.observer.watching(true);
+    this.log.info(
+      { dir: this.cfg.dragonflyDir, out: this.cfg.encryptedDir, keys: this.cfg.keyring.describe() },
+      'watching for finished snapshots',
+    );
+    this.kick();
+  }
+
+  /** Stops watching; waits up to `timeoutMs` for the set being sealed. Returns false on timeout. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    this.cfg.observer.watching(false);
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.restoredTimer);
+    clearTimeout(this.debounce);
+    await this.fsWatcher?.close();
+    if (!this.running) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.running.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  /** Runs until the directory has no unsealed finished snapshot, for one-shot use and tests. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private soon(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.kick(), 100);
+  }
+
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.cycle();
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+    } while (this.again && !this.stopping);
+  }
+
+  private async cycle(): Promise<void> {
+    const scan = await scanDirectory(this.cfg.dragonflyDir);
+    for (const p of scan.problems) this.reportOnce(`${p.name}: ${p.problem}`);
+    const marker = await currentMarker(this.cfg.dragonflyDir);
+    const restored = scan.sets.filter((s) => isRestoredSet(s, marker));
+    const pending = scan.sets.filter((s) => !restored.includes(s));
+    const now = Date.now();
+    const oldest = pending[0] ? (now - pending[0].snapshotTimeMs) / 1000 : 0;
+    this.cfg.observer.pending(pending.length, Math.max(0, oldest));
+
+    for (const set of pending) {
+      if (this.stopping || this.retryTimer) return;
+      await this.sealOne(set);
+      this.cfg.observer.pending(pending.length - 1 - pending.indexOf(set), 0);
+    }
+    await this.cleanOrphans(scan.orphanShards);
+    if (marker) await this.handleRestored(restored, marker);
+  }
+
+  private async sealOne(set: SnapshotSet): Promise<void> {
+    const started = performance.now();
+    let setId = setIdFor(set.snapshotTimeMs, set.stem);
+    this.cfg.observer.sealStarted(setId);
+    let manifest: Manifest | undefined;
+    // A published set with this id means an earlier run crashed after publishing: verify it, then shred.
+    for (let n = 2; !manifest && (await pathExists(setDir(this.cfg.encryptedDir, setId))); n++) {
+      manifest = await this.checkPublished(set, setId);
+      if (!manifest) setId = `${setIdFor(set.snapshotTimeMs, set.stem)}.${n}`;
+    }
+    manifest ??= await encryptAndPublish(set, setId, this.cfg);
+    await shredSet(set, this.cfg.dragonflyDir, this.cfg);
+    this.succeeded(set, manifest, started);
+    const removed = await applyRetention(this.cfg.encryptedDir, this.cfg.retention);
+    if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
+  }
+
+  /** Verifies an already published set against the plaintext; undefined if it holds another snapshot. */
+  private async checkPublished(set: SnapshotSet, setId: string): Promise<Manifest | undefined> {
+    const dir = setDir(this.cfg.encryptedDir, setId);
+    const { dataKey } = await unwrapSetKey(dir, this.cfg.keyring);
+    try {
+      const manifest = await readManifestWithKey(dir, dataKey);
+      const same =
+        manifest.files.length === set.files.length &&
+        set.files.every((f) => manifest.files.some((m) => m.name === f.name && m.size === f.size));
+      if (!same) return undefined;
+      try {
+        await verifySetWithKey(dir, dataKey, undefined, this.cfg.parallelism);
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        await this.quarantine(setId, errorMessage(err));
+        return await encryptAndPublish(set, setId, this.cfg);
+      }
+      await writeStatus(dir, { verifiedAt: new Date().toISOString(), ok: true });
+      this.log.info(
+        { setId },
+        'found this snapshot already sealed and verified (earlier run was interrupted); shredding its plaintext',
+      );
+      return manifest;
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Moves a published set that fails verification out of the way; it is never deleted. */
+  private async quarantine(setId: string, reason: string): Promise<void> {
+    const qdir = join(this.cfg.encryptedDir, QUARANTINE_DIR);
+    await mkdir(qdir, { recursive: true, mode: 0o700 });
+    const target = join(qdir, `${setId}-${Date.now()}`);
+    await rename(setDir(this.cfg.encryptedDir, setId), target);
+    await fsyncDir(this.cfg.encryptedDir);
+    this.log.error(
+      { setId, reason, movedTo: target },
+      'published set failed verification; quarantined it and sealing the snapshot again',
+    );
+  }
+
+  private succeeded(set: SnapshotSet, manifest: Manifest, started: number): void {
+    const now = Date.now();
+    const plaintextBytes = manifest.files.reduce((s, f) => s + f.size, 0);
+    const encryptedBytes = manifest.files.reduce((s, f) => s + f.encryptedSize, 0);
+    const durationSeconds = (performance.now() - started) / 1000;
+    const lifetime = Math.max(0, (now - set.snapshotTimeMs) / 1000);
+    this.cfg.observer.sealSucceeded({
+      setId: manifest.setId,
+      format: set.format,
+      files: set.files.length,
+      plaintextBytes,
+      encryptedBytes,
+      durationSeconds,
+      plaintextLifetimeSeconds: lifetime,
+      fileSizes: manifest.files.map((f) => ({ role: f.role, bytes: f.size })),
+      finishedAt: now / 1000,
+    });
+    if (this.lastFailure) this.log.info('sealing works again');
+    this.lastFailure = undefined;
+    this.backoff.reset();
+    this.log.info(
+      {
+        setId: manifest.setId,
+        files: set.files.length,
+        bytes: plaintextBytes,
+        seconds: +durationSeconds.toFixed(3),
+        plaintextLifetimeSeconds: +lifetime.toFixed(3),
+      },
+      'sealed snapshot set and removed its plaintext',
+    );
+  }
+
+  private fail(err: unknown): void {
+    const reason = failureReason(err);
+    if (err instanceof SourceChangedError) {
+      this.log.info({ reason: errorMessage(err) }, 'snapshot changed while sealing; rescanning');
+      this.soon();
+      return;
+    }
+    this.cfg.observer.sealFailed(reason);
+    const message = errorMessage(err);
+    const delay = this.backoff.next();
+    const state = `${reason}: ${message}`;
+    if (state !== this.lastFailure) {
+      this.log.error(
+        { reason, err: message, retryInSeconds: +(delay / 1000).toFixed(1) },
+        'could not seal snapshot; plaintext left in place, will retry with backoff',
+      );
+      if (this.log.isLevelEnabled('debug') && err instanceof Error)
+        this.log.debug({ stack: err.stack }, 'failure details');
+    } else {
+      this.log.debug(
+        { reason, retryInSeconds: delay / 1000, failures: this.backoff.failures },
+        'still failing',
+      );
+    }
+    this.lastFailure = state;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delay);
+    this.retryTimer.unref?.();
+  }
+
+  private reportOnce(message: string): void {
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    this.log.warn(message);
+  }
+
+  /** Staging data from an interrupted run is never published: discard it. */
+  private async discardStaging(): Promise<void> {
+    const staging = join(this.cfg.encryptedDir, STAGING_DIR);
+    try {
+      for (const name of await readdir(staging))
+        await rm(join(staging, name), { recursive: true, force: true });
+    } catch {
+      /* no staging directory yet */
+    }
+  }
+
+  /**
+   * Shards left without their summary after a crash between shredding the summary and the shards:
+   * removed only when a published set of the same snapshot holds them and verifies.
+   */
+  private async cleanOrphans(orphans: OrphanShard[]): Promise<void> {
+    if (orphans.length === 0) return;
+    const candidates = new Map<string, OrphanShard[]>();
+    const ids = (await readdir(this.cfg.encryptedDir)).filter((n) => !n.startsWith('.'));
+    for (const id of ids) {
+      const info = await readSetInfo(setDir(this.cfg.encryptedDir, id));
+      if (!info || info.format !== 'dfs') continue;
+      const match = orphans.filter(
+        (o) =>
+          o.snapshotId &&
+          o.snapshotId === info.snapshotId &&
+          o.stem === info.stem &&
+          info.files.some((f) => f.name === o.file.name && f.size === o.file.size),
+      );
+      if (match.length > 0) candidates.set(id, match);
+    }
+    for (const [id, shards] of candidates) {
+      const dir = setDir(this.cfg.encryptedDir, id);
+      const { dataKey } = await unwrapSetKey(dir, this.cfg.keyring);
+      try {
+        const manifest = await verifySetWithKey(dir, dataKey, undefined, this.cfg.parallelism);
+        if (manifest.source.snapshotId !== shards[0]?.snapshotId) continue;
+      } finally {
+        dataKey.fill(0);
+      }
+      for (const o of shards) await shredFile(o.file, this.cfg.shredMode);
+      await fsyncDir(this.cfg.dragonflyDir);
+      this.log.info(
+        { setId: id, files: shards.map((o) => o.file.name) },
+        'removed leftover plaintext shards of an already sealed set',
+      );
+    }
+  }
+
+  private async handleRestored(
+    restored: SnapshotSet[],
+    marker: NonNullable<Awaited<ReturnType<typeof currentMarker>>>,
+  ): Promise<void> {
+    if (restored.length === 0) {
+      await forgetMarker(this.cfg.dragonflyDir); // restored files are gone or were replaced
+      return;
+    }
+    if (!(await restoredSetLoaded(marker, this.cfg.restored, this.log))) {
+      this.restoredTimer ??= setTimeout(() => {
+        this.restoredTimer = undefined;
+        this.kick();
+      }, 2000);
+      return;
+    }
+    for (const set of restored) await shredSet(set, this.cfg.dragonflyDir, this.cfg);
+    await forgetMarker(this.cfg.dragonflyDir);
+    this.cfg.observer.restoreOnBoot('shredded_after_load');
+    this.log.info(
+      { setId: marker.setId },
+      'Dragonfly has loaded the restored snapshot; removed its plaintext',
+    );
+  }
+}

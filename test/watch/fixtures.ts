@@ -1,0 +1,39 @@
+/** Per-test directories and a key, cleaned up afterwards. */
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Keyring } from '../../src/keys/keyring.js';
+import { LocalKeyProvider, encodeKeyFile } from '../../src/keys/local.js';
+
+export interface Workspace {
+  root: string;
+  df: string;
+  out: string;
+  keyFile: string;
+  keyring: Keyring;
+  /** Common daemon arguments. */
+  args: (...extra: string[]) => string[];
+  cleanup: () => Promise<void>;
+}
+
+export async function workspace(base = tmpdir()): Promise<Workspace> {
+  const root = await mkdtemp(join(base, 'sg-watch-'));
+  const df = join(root, 'dragonfly');
+  const out = join(root, 'sealed');
+  await mkdir(df, { mode: 0o700 });
+  const key = randomBytes(32);
+  const keyFile = join(root, 'key');
+  await writeFile(keyFile, encodeKeyFile(key), { mode: 0o600 });
+  const keyring = new Keyring([LocalKeyProvider.fromKey(key)]);
+  return {
+    root,
+    df,
+    out,
+    keyFile,
+    keyring,
+    args: (...extra) => ['--dir', df, '--out', out, '--key-file', keyFile, '--metrics-addr', 'off', '--rescan-interval', '1s', '--segment-size', '64KiB', ...extra],
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}

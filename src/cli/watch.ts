@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import { createLogger } from '../observe/logger.js';
-import { checkDirectories } from '../pipeline/permissions.js';
+import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
 import { Watcher } from '../pipeline/watcher.js';
 import { noopObserver, type PipelineObserver } from '../pipeline/observer.js';
 import {
@@ -113,6 +113,7 @@ export function watchCommand(): Command {
     .addOption(logLevelOption());
   return cmd.action(async (opts: ParsedOptions) => {
     const log = createLogger(opts.logLevel as LevelWithSilent);
+    rejectRemoteDir(opts.dir as string);
     const dirs = await checkDirectories({
       dragonflyDir: resolve(opts.dir as string),
       encryptedDir: resolve(opts.out as string),

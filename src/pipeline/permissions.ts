@@ -21,6 +21,16 @@ function inside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/** Dragonfly can snapshot straight to object storage; then there is nothing local to seal. */
+export function rejectRemoteDir(d: string): void {
+  if (/^(s3|gs|gcs|az|azure|abfss?):\/\//i.test(d)) {
+    throw new UserError(
+      `--dir ${d} is an object-storage URI: Dragonfly then writes no local files, so there is nothing for snapshot-guard to seal; point --dir at Dragonfly's local --dir`,
+      2,
+    );
+  }
+}
+
 export async function checkDirectories(opts: {
   dragonflyDir: string;
   encryptedDir: string;
@@ -28,12 +38,6 @@ export async function checkDirectories(opts: {
   strict: boolean;
 }): Promise<{ dragonflyDir: string; encryptedDir: string; warnings: string[] }> {
   const { dragonflyDir: d, encryptedDir: e } = opts;
-  if (/^(s3|gs|gcs|az|azure|abfss?):\/\//i.test(d)) {
-    throw new UserError(
-      `--dir ${d} is an object-storage URI: Dragonfly then writes no local files, so there is nothing for snapshot-guard to seal; point --dir at Dragonfly's local --dir`,
-      2,
-    );
-  }
   let dst;
   try {
     dst = await stat(d);

@@ -87,6 +87,14 @@ export class Keyring {
     throw new UserError(`${what}: could not unwrap the data key; tried ${failures.join('; ')}`);
   }
 
+  /** Readiness: every provider that offers a cheap check answers. Throws the first failure. */
+  async check(): Promise<void> {
+    for (const p of this.providers) {
+      const check = p.check?.bind(p);
+      if (check) await this.timed(p, 'check', check);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.providers.map(async (p) => p.close?.()));
   }

@@ -40,6 +40,8 @@ export interface WatchConfig extends SealConfig {
   verifyLatest?: () => Promise<void>;
 }
 
+const KEY_CHECK_INTERVAL_MS = 60_000;
+
 export class Watcher {
   private fsWatcher: FSWatcher | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -75,6 +77,8 @@ export class Watcher {
     );
     await new Promise<void>((resolve) => this.fsWatcher?.once('ready', () => resolve()));
     this.timers.push(setInterval(() => this.kick(), this.cfg.rescanIntervalMs));
+    this.timers.push(setInterval(() => void this.checkKeys(), KEY_CHECK_INTERVAL_MS));
+    await this.checkKeys();
     if (this.cfg.verifyEveryMs && this.cfg.verifyLatest) {
       const verify = this.cfg.verifyLatest;
       this.timers.push(setInterval(() => void verify().catch(() => undefined), this.cfg.verifyEveryMs));
@@ -109,6 +113,25 @@ export class Watcher {
   /** Runs until the directory has no unsealed finished snapshot, for one-shot use and tests. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** Readiness input: can the key providers be reached? Logged only when the answer changes. */
+  private keysReachable: boolean | undefined;
+  private async checkKeys(): Promise<void> {
+    let ok = true;
+    try {
+      await this.cfg.keyring.check();
+    } catch (err) {
+      ok = false;
+      if (this.keysReachable !== false) this.log.warn({ err: errorMessage(err) }, 'key provider check failed');
+    }
+    this.setKeysReachable(ok);
+  }
+
+  private setKeysReachable(ok: boolean): void {
+    if (ok && this.keysReachable === false) this.log.info('key provider reachable again');
+    this.keysReachable = ok;
+    this.cfg.observer.keyProviderReachable(ok);
   }
 
   private soon(): void {
@@ -233,6 +256,7 @@ export class Watcher {
       fileSizes: manifest.files.map((f) => ({ role: f.role, bytes: f.size })),
       finishedAt: now / 1000,
     });
+    this.setKeysReachable(true);
     if (this.lastFailure) this.log.info('sealing works again');
     this.lastFailure = undefined;
     this.backoff.reset();
@@ -256,6 +280,7 @@ export class Watcher {
       return;
     }
     this.cfg.observer.sealFailed(reason);
+    if (reason === 'key_provider') this.setKeysReachable(false);
     const message = errorMessage(err);
     const delay = this.backoff.next();
     const state = `${reason}: ${message}`;

@@ -1,13 +1,16 @@
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { keygenCommand } from './keygen.js';
 import { encryptCommand } from './encrypt.js';
 import { decryptCommand } from './decrypt.js';
 import { watchCommand } from './watch.js';
+import { restoreCommand } from './restore.js';
+import { verifyCommand } from './verify.js';
+import { listCommand } from './list.js';
+import { rewrapCommand } from './rewrap.js';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { VERSION } from '../version.js';
 
-export const VERSION = pkg.version;
+export { VERSION };
 
 export function buildProgram(): Command {
   const program = new Command('snapshot-guard')
@@ -19,7 +22,16 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  for (const sub of [watchCommand(), keygenCommand(), encryptCommand(), decryptCommand()]) {
+  for (const sub of [
+    watchCommand(),
+    restoreCommand(),
+    verifyCommand(),
+    listCommand(),
+    rewrapCommand(),
+    keygenCommand(),
+    encryptCommand(),
+    decryptCommand(),
+  ]) {
     program.addCommand(sub.exitOverride());
   }
   return program;

@@ -4,7 +4,12 @@ import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/o
 import { createLogger } from '../observe/logger.js';
 import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
 import { Watcher } from '../pipeline/watcher.js';
-import { noopObserver, type PipelineObserver } from '../pipeline/observer.js';
+import type { PipelineObserver } from '../pipeline/observer.js';
+import { verifyLatest } from '../pipeline/scheduled-verify.js';
+import { startObservability } from '../observe/start.js';
+import { formatListenAddress, metricsAddrOption, type MetricsAddr } from '../observe/listen-address.js';
+import { errorMessage } from '../errors.js';
+import { VERSION } from '../version.js';
 import {
   instanceOption,
   logLevelOption,
@@ -14,7 +19,6 @@ import {
 } from './common.js';
 import type { ShredMode } from '../pipeline/shred.js';
 import type { LevelWithSilent } from 'pino';
-import { startObservability } from './watch-observe.js';
 
 export function watchCommand(): Command {
   const cmd = new Command('watch')
@@ -122,8 +126,13 @@ export function watchCommand(): Command {
     });
     for (const w of dirs.warnings) log.warn(w);
     const keyring = await keyringFromOptions(opts);
-    const observe = await startObservability(opts.metricsAddr as string, keyring, log);
-    const observer: PipelineObserver = observe?.observer ?? noopObserver;
+    const observe = await startObservability({
+      listen: opts.metricsAddr as MetricsAddr,
+      version: VERSION,
+      onError: (err) => log.warn({ err: errorMessage(err) }, 'metrics endpoint error'),
+    });
+    if (observe.address) log.info({ address: formatListenAddress(observe.address) }, 'serving /metrics, /healthz and /readyz');
+    const observer: PipelineObserver = observe.observer;
     keyring.onCall((provider, operation, seconds, err) =>
       observer.keyProviderCall(provider, operation, seconds, !err),
     );
@@ -149,6 +158,7 @@ export function watchCommand(): Command {
         graceMs: opts.restoredGrace as number,
       },
       verifyEveryMs: opts.verifyEvery as number | undefined,
+      verifyLatest: async () => void (await verifyLatest(dirs.encryptedDir, keyring, observer, log, opts.parallel as number)),
     });
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -160,7 +170,7 @@ export function watchCommand(): Command {
         log.warn(
           'shutdown timeout: abandoning the current seal; its staging data is discarded at the next start',
         );
-      await observe?.close();
+      await observe.close();
       await keyring.close();
       process.exit(0);
     };
@@ -170,7 +180,7 @@ export function watchCommand(): Command {
     if (opts.once) {
       await watcher.idle();
       await watcher.stop(0);
-      await observe?.close();
+      await observe.close();
       await keyring.close();
     }
   });

@@ -84,14 +84,7 @@ export function watchCommand(): Command {
         're-verify the newest sealed set this often (restorability check)',
       ).argParser(parseDuration('--verify-every')),
     )
-    .addOption(
-      new Option(
-        '--metrics-addr <host:port>',
-        'Prometheus /metrics, /healthz and /readyz listen address, or "off"',
-      )
-        .env('SNAPSHOT_GUARD_METRICS_ADDR')
-        .default('127.0.0.1:9464'),
-    )
+    .addOption(metricsAddrOption())
     .addOption(
       new Option('--rescan-interval <duration>', 'full directory rescan interval (besides file events)')
         .argParser(parseDuration('--rescan-interval'))

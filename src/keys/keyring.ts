@@ -1,5 +1,6 @@
 /** Several wrapping keys at once: one data key, one wrapped copy per provider; any one can unwrap. */
 import { UserError, errorMessage } from '../errors.js';
+import { KeyProviderError, isTransientKeyError } from './errors.js';
 import type { KeyContext, KeyProvider, WrappedKey } from './provider.js';
 
 export interface SetDataKey {
@@ -62,19 +63,18 @@ export class Keyring {
    * the configured order. When none works, the error lists every key tried and why it failed.
    */
   async unwrap(wrapped: WrappedKey[], ctx: KeyContext, what = 'file'): Promise<Buffer> {
-    const failures: string[] = [];
-    const ordered = [...this.providers].sort(
-      (a, b) => Number(b.type === 'local') - Number(a.type === 'local'),
-    );
+    const failures: { text: string; transient: boolean }[] = [];
+    const ordered = [...this.providers].sort((a, b) => Number(b.type === 'local') - Number(a.type === 'local'));
     for (const p of ordered) {
       for (const w of wrapped.filter((x) => p.canUnwrap(x))) {
         try {
           const key = await this.timed(p, 'unwrap', () => p.unwrap(w, ctx));
-          if (key.length !== 32)
-            throw new UserError(`${p.description} returned a data key of the wrong size`);
+          if (key.length !== 32) throw new UserError(`${p.description} returned a data key of the wrong size`);
           return key;
         } catch (err) {
-          failures.push(`${p.description}: ${errorMessage(err)}`);
+          // Provider errors already name their key; others get the provider's name in front.
+          const text = err instanceof KeyProviderError ? errorMessage(err) : `${p.description}: ${errorMessage(err)}`;
+          failures.push({ text, transient: isTransientKeyError(err) });
         }
       }
     }
@@ -84,7 +84,9 @@ export class Keyring {
         `${what}: none of the configured keys (${this.describe() || 'none'}) wrapped this data key; it is wrapped by ${inFile}. Pass one of those keys`,
       );
     }
-    throw new UserError(`${what}: could not unwrap the data key; tried ${failures.join('; ')}`);
+    const message = `${what}: could not unwrap the data key; tried ${failures.map((f) => f.text).join('; ')}`;
+    // Only "try again later" when every attempt failed for a passing reason (outage, throttling).
+    throw new KeyProviderError(message, failures.every((f) => f.transient));
   }
 
   /** Readiness: every provider that offers a cheap check answers. Throws the first failure. */

@@ -124,7 +124,8 @@ export function watchCommand(): Command {
       version: VERSION,
       onError: (err) => log.warn({ err: errorMessage(err) }, 'metrics endpoint error'),
     });
-    if (observe.address) log.info({ address: formatListenAddress(observe.address) }, 'serving /metrics, /healthz and /readyz');
+    if (observe.address)
+      log.info({ address: formatListenAddress(observe.address) }, 'serving /metrics, /healthz and /readyz');
     const observer: PipelineObserver = observe.observer;
     keyring.onCall((provider, operation, seconds, err) =>
       observer.keyProviderCall(provider, operation, seconds, !err),
@@ -151,7 +152,8 @@ export function watchCommand(): Command {
         graceMs: opts.restoredGrace as number,
       },
       verifyEveryMs: opts.verifyEvery as number | undefined,
-      verifyLatest: async () => void (await verifyLatest(dirs.encryptedDir, keyring, observer, log, opts.parallel as number)),
+      verifyLatest: async () =>
+        void (await verifyLatest(dirs.encryptedDir, keyring, observer, log, opts.parallel as number)),
     });
     let stopping = false;
     const shutdown = async (signal: string) => {

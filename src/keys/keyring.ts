@@ -64,16 +64,20 @@ export class Keyring {
    */
   async unwrap(wrapped: WrappedKey[], ctx: KeyContext, what = 'file'): Promise<Buffer> {
     const failures: { text: string; transient: boolean }[] = [];
-    const ordered = [...this.providers].sort((a, b) => Number(b.type === 'local') - Number(a.type === 'local'));
+    const ordered = [...this.providers].sort(
+      (a, b) => Number(b.type === 'local') - Number(a.type === 'local'),
+    );
     for (const p of ordered) {
       for (const w of wrapped.filter((x) => p.canUnwrap(x))) {
         try {
           const key = await this.timed(p, 'unwrap', () => p.unwrap(w, ctx));
-          if (key.length !== 32) throw new UserError(`${p.description} returned a data key of the wrong size`);
+          if (key.length !== 32)
+            throw new UserError(`${p.description} returned a data key of the wrong size`);
           return key;
         } catch (err) {
           // Provider errors already name their key; others get the provider's name in front.
-          const text = err instanceof KeyProviderError ? errorMessage(err) : `${p.description}: ${errorMessage(err)}`;
+          const text =
+            err instanceof KeyProviderError ? errorMessage(err) : `${p.description}: ${errorMessage(err)}`;
           failures.push({ text, transient: isTransientKeyError(err) });
         }
       }
@@ -86,7 +90,10 @@ export class Keyring {
     }
     const message = `${what}: could not unwrap the data key; tried ${failures.map((f) => f.text).join('; ')}`;
     // Only "try again later" when every attempt failed for a passing reason (outage, throttling).
-    throw new KeyProviderError(message, failures.every((f) => f.transient));
+    throw new KeyProviderError(
+      message,
+      failures.every((f) => f.transient),
+    );
   }
 
   /** Readiness: every provider that offers a cheap check answers. Throws the first failure. */

@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import { IntegrityError, errorMessage } from '../errors.js';
 import type { Manifest } from '../format/manifest.js';
 import type { Keyring } from '../keys/keyring.js';
-import { MANIFEST_FILE, STATUS_FILE, setDir } from '../store/layout.js';
+import { STATUS_FILE, setDir } from '../store/layout.js';
 import { giveToOwnerOf } from '../store/ownership.js';
-import { sealedSetIds } from '../store/sets.js';
+import { assertManifestOf, sealedSetIds } from '../store/sets.js';
 import type { PipelineObserver } from './observer.js';
 import { writeStatus } from './seal.js';
 import { unwrapSetKey, verifySetWithKey } from './verify-set.js';
@@ -37,12 +37,7 @@ export async function verifySealedSet(
   const dir = setDir(encryptedDir, setId);
   const { dataKey, header } = await unwrapSetKey(dir, keyring);
   try {
-    // The directory name is how an operator chooses a set: it must be the set the manifest describes.
-    if (header.context.setId !== setId) {
-      throw new IntegrityError(
-        `${join(dir, MANIFEST_FILE)}: belongs to set ${header.context.setId}, not ${setId} (manifest swapped or directory renamed)`,
-      );
-    }
+    assertManifestOf(encryptedDir, setId, header.context.setId);
     return await verifySetWithKey(dir, dataKey, undefined, parallelism);
   } finally {
     dataKey.fill(0);
@@ -65,7 +60,11 @@ export async function verifyAndRecord(
   }
   const dir = setDir(encryptedDir, setId);
   try {
-    const status = { verifiedAt: now().toISOString(), ok: result.ok, ...(result.error ? { error: result.error } : {}) };
+    const status = {
+      verifiedAt: now().toISOString(),
+      ok: result.ok,
+      ...(result.error ? { error: result.error } : {}),
+    };
     await writeStatus(dir, status);
     await giveToOwnerOf(join(dir, STATUS_FILE), dir);
   } catch (err) {
@@ -101,7 +100,11 @@ export async function verifyLatest(
   const result = await verifyAndRecord(encryptedDir, newest, keyring, parallelism);
   observer.verification(result.ok, Date.now() / 1000);
   if (result.ok) log.info({ setId: newest }, 'scheduled verification: the newest sealed set is intact');
-  else log.error({ setId: newest, err: result.error }, 'scheduled verification FAILED for the newest sealed set');
+  else
+    log.error(
+      { setId: newest, err: result.error },
+      'scheduled verification FAILED for the newest sealed set',
+    );
   if (result.statusWriteError) log.warn({ setId: newest }, result.statusWriteError);
   return result;
 }

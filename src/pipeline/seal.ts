@@ -7,7 +7,6 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { FORMAT_VERSION } from '../format/limits.js';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
 import { encryptToNewFile, type EncryptResult } from '../files/encrypted-file.js';
 import { fsyncDir } from '../io/durable.js';

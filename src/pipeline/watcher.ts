@@ -14,7 +14,6 @@ import { readSetInfo } from '../store/set-info.js';
 import { scanDirectory, type OrphanShard, type SnapshotSet } from '../snapshots/scan.js';
 import { Backoff } from './backoff.js';
 import { failureReason, SourceChangedError } from './errors.js';
-import type { PipelineObserver } from './observer.js';
 import {
   currentMarker,
   forgetMarker,
@@ -123,7 +122,8 @@ export class Watcher {
       await this.cfg.keyring.check();
     } catch (err) {
       ok = false;
-      if (this.keysReachable !== false) this.log.warn({ err: errorMessage(err) }, 'key provider check failed');
+      if (this.keysReachable !== false)
+        this.log.warn({ err: errorMessage(err) }, 'key provider check failed');
     }
     this.setKeysReachable(ok);
   }

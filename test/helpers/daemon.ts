@@ -44,11 +44,19 @@ export class Daemon {
     );
   }
 
-  static start(args: string[], env: Record<string, string> = {}): Daemon {
+  /** `env` entries with the value undefined remove that variable from the child's environment. */
+  static start(args: string[], env: Record<string, string | undefined> = {}): Daemon {
     const childEnv: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SNAPSHOT_GUARD_')) childEnv[k] = v;
-    Object.assign(childEnv, env);
-    const child = spawn(process.execPath, [CLI_PATH, 'watch', ...args], { cwd: PROJECT_ROOT, env: childEnv, stdio: 'pipe' });
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete childEnv[k];
+      else childEnv[k] = v;
+    }
+    const child = spawn(process.execPath, [CLI_PATH, 'watch', ...args], {
+      cwd: PROJECT_ROOT,
+      env: childEnv,
+      stdio: 'pipe',
+    });
     return new Daemon(child);
   }
 
@@ -70,15 +78,25 @@ export class Daemon {
     for (;;) {
       const hit = this.logs.find(pred);
       if (hit) return hit;
-      if (this.done) throw new Error(`daemon exited (${this.exitCode}) before ${what}; stderr: ${this.stderr}\nlogs: ${this.messages().join(' | ')}`);
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; logs: ${this.messages().join(' | ')}; stderr: ${this.stderr}`);
+      if (this.done)
+        throw new Error(
+          `daemon exited (${this.exitCode}) before ${what}; stderr: ${this.stderr}\nlogs: ${this.messages().join(' | ')}`,
+        );
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; logs: ${this.messages().join(' | ')}; stderr: ${this.stderr}`,
+        );
       await sleep(25);
     }
   }
 
   /** Waits for the n-th "sealed" event. */
   waitForSealed(n = 1, timeoutMs = 30_000): Promise<LogLine> {
-    return this.waitFor(() => this.count((l) => l.msg.startsWith('sealed snapshot set')) >= n, timeoutMs, `${n} sealed set(s)`);
+    return this.waitFor(
+      () => this.count((l) => l.msg.startsWith('sealed snapshot set')) >= n,
+      timeoutMs,
+      `${n} sealed set(s)`,
+    );
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
@@ -92,7 +110,11 @@ export class Daemon {
 }
 
 /** Polls `check` until it returns true. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

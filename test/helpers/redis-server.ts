@@ -31,17 +31,38 @@ export class RedisServer {
     const port = await freePort();
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', ...extra],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--dbfilename',
+        'dump.rdb',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...extra,
+      ],
       { stdio: 'ignore' },
     );
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 50,
+    });
     client.on('error', () => undefined);
     for (let i = 0; ; i++) {
       try {
         await client.connect();
         break;
       } catch {
-        if (i > 200 || child.exitCode !== null) throw new Error(`redis-server did not start (exit ${child.exitCode})`);
+        if (i > 200 || child.exitCode !== null)
+          throw new Error(`redis-server did not start (exit ${child.exitCode})`);
         await sleep(25);
       }
     }

@@ -20,9 +20,22 @@ afterEach(async () => {
   ws = undefined;
 });
 
-const POINTS = ['after-staging', 'after-encrypt', 'after-publish', 'after-verify', 'mid-shred', 'after-shred'];
+const POINTS = [
+  'after-staging',
+  'after-encrypt',
+  'after-publish',
+  'after-verify',
+  'mid-shred',
+  'after-shred',
+];
 
-async function writeSnapshot(dir: string, label: string, kind: 'dfs' | 'rdb', shards = 3, size = 200_000): Promise<WrittenSnapshot> {
+async function writeSnapshot(
+  dir: string,
+  label: string,
+  kind: 'dfs' | 'rdb',
+  shards = 3,
+  size = 200_000,
+): Promise<WrittenSnapshot> {
   if (kind === 'rdb') {
     const name = `${label}.rdb`;
     return { label, contents: new Map([[name, await writeRdbFile(dir, name, size)]]) };
@@ -48,12 +61,16 @@ describe('crash safety (SIGKILL)', () => {
     async (point, kind) => {
       ws = await workspace();
       const snap = await writeSnapshot(ws.df, 'dump-crash', kind);
-      const res = await runCli(['watch', ...ws.args('--once')], { env: { SNAPSHOT_GUARD_TEST_CRASH_AT: point } });
+      const res = await runCli(['watch', ...ws.args('--once')], {
+        env: { SNAPSHOT_GUARD_TEST_CRASH_AT: point },
+      });
       expect(res.code, `expected SIGKILL at ${point}; stderr: ${res.stderr}`).toBe(137);
       const where = await checkNothingLost(ws.df, ws.out, ws.keyring, [snap]);
-      if (point === 'after-staging' || point === 'after-encrypt') expect(where.get('dump-crash')).toEqual(['plaintext']);
+      if (point === 'after-staging' || point === 'after-encrypt')
+        expect(where.get('dump-crash')).toEqual(['plaintext']);
       if (point === 'after-verify') expect(where.get('dump-crash')).toEqual(['plaintext', 'sealed']);
-      if (point === 'mid-shred' || point === 'after-shred') expect(where.get('dump-crash')).toEqual(['sealed']);
+      if (point === 'mid-shred' || point === 'after-shred')
+        expect(where.get('dump-crash')).toEqual(['sealed']);
       await finishAndCheck(ws, [snap]);
     },
   );
@@ -65,7 +82,15 @@ describe('crash safety (SIGKILL)', () => {
     const outcomes = new Map<string, number>();
     for (let i = 0; i < runs; i++) {
       const kind = i % 3 === 0 ? 'rdb' : 'dfs';
-      snapshots.push(await writeSnapshot(ws.df, `dump-run${String(i).padStart(4, '0')}`, kind, 1 + (i % 4), 400_000 + ((i * 7919) % 600_000)));
+      snapshots.push(
+        await writeSnapshot(
+          ws.df,
+          `dump-run${String(i).padStart(4, '0')}`,
+          kind,
+          1 + (i % 4),
+          400_000 + ((i * 7919) % 600_000),
+        ),
+      );
       const d = Daemon.start(ws.args('--log-level', 'info'));
       await d.waitFor((l) => l.msg === 'watching for finished snapshots', 30_000);
       await sleep(Math.random() * 80);
@@ -76,7 +101,10 @@ describe('crash safety (SIGKILL)', () => {
     }
     await finishAndCheck(ws, snapshots);
     // The kills must have landed in different phases, or the test proves little.
-    console.log(`crash runs: ${runs}; state of the newest snapshot right after each kill:`, Object.fromEntries(outcomes));
+    console.log(
+      `crash runs: ${runs}; state of the newest snapshot right after each kill:`,
+      Object.fromEntries(outcomes),
+    );
     expect(outcomes.size).toBeGreaterThanOrEqual(runs >= 20 ? 2 : 1);
   });
 });

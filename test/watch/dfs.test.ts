@@ -32,7 +32,14 @@ describe('watch: Dragonfly DFS sets', () => {
     await daemon.waitFor((l) => l.msg === 'watching for finished snapshots');
     const stem = 'dump-2026-11-23T17:40:00';
     // Slow writer: .tmp files are visible for a while; nothing may be sealed before the summary rename.
-    const writing = writeDfsSet({ dir: ws.df, stem, shards, bytesPerShard: 300_000, chunkSize: 50_000, delayMs: 5 });
+    const writing = writeDfsSet({
+      dir: ws.df,
+      stem,
+      shards,
+      bytesPerShard: 300_000,
+      chunkSize: 50_000,
+      delayMs: 5,
+    });
     let sawTmp = false;
     while (!(await Promise.race([writing.then(() => true), sleep(20).then(() => false)]))) {
       const names = await readdir(ws.df);
@@ -46,7 +53,11 @@ describe('watch: Dragonfly DFS sets', () => {
     const [setId] = await publishedSets(ws.out);
     expect(setId).toMatch(/_dump-2026-11-23T17-40-00$/);
     const sealed = await openSealedSet(ws.out, setId as string, ws.keyring);
-    expect(sealed.manifest.source).toMatchObject({ format: 'dfs', shardCount: shards, snapshotId: written.snapshotId });
+    expect(sealed.manifest.source).toMatchObject({
+      format: 'dfs',
+      shardCount: shards,
+      snapshotId: written.snapshotId,
+    });
     // Restore order: shards by id, summary last.
     expect(sealed.manifest.files.map((f) => f.name).at(-1)).toBe(`${stem}-summary.dfs`);
     expect(sealed.files.size).toBe(shards + 1);

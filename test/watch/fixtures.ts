@@ -33,7 +33,21 @@ export async function workspace(base = tmpdir()): Promise<Workspace> {
     out,
     keyFile,
     keyring,
-    args: (...extra) => ['--dir', df, '--out', out, '--key-file', keyFile, '--metrics-addr', 'off', '--rescan-interval', '1s', '--segment-size', '64KiB', ...extra],
+    args: (...extra) => [
+      '--dir',
+      df,
+      '--out',
+      out,
+      '--key-file',
+      keyFile,
+      '--metrics-addr',
+      'off',
+      '--rescan-interval',
+      '1s',
+      '--segment-size',
+      '64KiB',
+      ...extra,
+    ],
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }

@@ -85,7 +85,23 @@ describe('hostile directory contents', () => {
     try {
       asNobody = execFileSync(
         'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/snapshot-guard', 'watch', '--dir', ws.df, '--out', join('/tmp', `sg-nobody-${process.pid}`), '--key-file', ws.keyFile, '--once', '--metrics-addr', 'off'],
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          'bin/snapshot-guard',
+          'watch',
+          '--dir',
+          ws.df,
+          '--out',
+          join('/tmp', `sg-nobody-${process.pid}`),
+          '--key-file',
+          ws.keyFile,
+          '--once',
+          '--metrics-addr',
+          'off',
+        ],
         { cwd: join(import.meta.dirname, '..', '..'), stdio: 'pipe' },
       );
     } catch (err) {
@@ -106,7 +122,9 @@ describe('configuration checks', () => {
     const warn = await runCli(['watch', ...ws.args('--once', '--shred', 'unlink')]);
     expect(warn.code).toBe(0);
     expect(warn.stdout.toString()).toContain(`accessible by others (mode 0755); fix: chmod 700 ${ws.df}`);
-    expect(warn.stdout.toString()).toContain('world-readable (e.g. dump.rdb); fix: run Dragonfly with UMask=0077');
+    expect(warn.stdout.toString()).toContain(
+      'world-readable (e.g. dump.rdb); fix: run Dragonfly with UMask=0077',
+    );
     await writeRdbFile(ws.df, 'dump.rdb', 1000);
     const strict = await runCli(['watch', ...ws.args('--once', '--strict-permissions')]);
     expect(strict.code).toBe(2);
@@ -116,12 +134,38 @@ describe('configuration checks', () => {
 
   it('refuses nested directories, missing --dir and object-storage URIs with one line each', async () => {
     ws = await workspace();
-    const nested = await runCli(['watch', '--dir', ws.df, '--out', join(ws.df, 'sealed'), '--key-file', ws.keyFile, '--metrics-addr', 'off']);
+    const nested = await runCli([
+      'watch',
+      '--dir',
+      ws.df,
+      '--out',
+      join(ws.df, 'sealed'),
+      '--key-file',
+      ws.keyFile,
+      '--metrics-addr',
+      'off',
+    ]);
     expect(nested.code).toBe(2);
     expect(nested.stderr).toMatch(/must not contain each other/);
-    const missing = await runCli(['watch', '--dir', join(ws.root, 'nope'), '--out', ws.out, '--key-file', ws.keyFile]);
+    const missing = await runCli([
+      'watch',
+      '--dir',
+      join(ws.root, 'nope'),
+      '--out',
+      ws.out,
+      '--key-file',
+      ws.keyFile,
+    ]);
     expect(missing.stderr).toMatch(/--dir .*nope does not exist/);
-    const s3 = await runCli(['watch', '--dir', 's3://bucket/snapshots', '--out', ws.out, '--key-file', ws.keyFile]);
+    const s3 = await runCli([
+      'watch',
+      '--dir',
+      's3://bucket/snapshots',
+      '--out',
+      ws.out,
+      '--key-file',
+      ws.keyFile,
+    ]);
     expect(s3.stderr).toMatch(/object-storage URI/);
     for (const r of [nested, missing, s3]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -139,7 +183,8 @@ describe.skipIf(!canMount())('full disk (real tmpfs, ENOSPC)', () => {
     // Retries happen, but the error is logged once per state change, not once per retry.
     await daemon.waitFor((l) => l.msg === 'still failing', 30_000, 'a second attempt');
     expect(daemon.count((l) => l.level === 50 && l.reason === 'no_space')).toBe(1);
-    for (const [name, bytes] of snap.contents) expect((await readFile(join(ws.df, name))).equals(bytes)).toBe(true);
+    for (const [name, bytes] of snap.contents)
+      expect((await readFile(join(ws.df, name))).equals(bytes)).toBe(true);
     expect(await publishedSets(ws.out)).toEqual([]);
     execFileSync('mount', ['-o', 'remount,size=20m', ws.out]);
     await daemon.waitForSealed(1, 30_000);
@@ -177,10 +222,11 @@ describe('shutdown and retention', () => {
     }
     const sets = await publishedSets(ws.out);
     expect(sets).toHaveLength(2);
-    const sizes = await Promise.all(sets.map(async (id) => (await openSealedSet(ws!.out, id, ws!.keyring)).manifest.files[0]!.size));
+    const sizes = await Promise.all(
+      sets.map(async (id) => (await openSealedSet(ws!.out, id, ws!.keyring)).manifest.files[0]!.size),
+    );
     // RDB framing adds 18 bytes (magic 9, EOF opcode 1, checksum 8) to the body.
     expect(sizes).toEqual([10_000 + 2 + 18, 10_000 + 3 + 18]);
     expect(await readFile(join(ws.out, 'README-not-ours.txt'), 'utf8')).toBe('keep me');
   });
 });
-

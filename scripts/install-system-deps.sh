@@ -8,6 +8,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v age >/dev/null || missing+=(age)
 /usr/bin/python3 -c 'import cryptography' 2>/dev/null || missing+=(python3-cryptography)
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml) # deploy tests read YAML (alerts, kustomize output)
+command -v systemd-analyze >/dev/null || missing+=(systemd) # deploy tests: systemd-analyze verify/security
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-system-deps: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

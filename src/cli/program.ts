@@ -19,7 +19,7 @@ export function buildProgram(): Command {
         'local key file, AWS KMS or Vault Transit), verifies, shreds the plaintext; restores them on demand.',
     )
     .version(VERSION, '-V, --version')
-    .showSuggestionAfterError(true)
+    .showSuggestionAfterError(false) // errors stay one line
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
   for (const sub of [

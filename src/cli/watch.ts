@@ -8,7 +8,7 @@ import type { PipelineObserver } from '../pipeline/observer.js';
 import { verifyLatest } from '../pipeline/scheduled-verify.js';
 import { startObservability } from '../observe/start.js';
 import { formatListenAddress, metricsAddrOption, type MetricsAddr } from '../observe/listen-address.js';
-import { errorMessage } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import {
   instanceOption,
@@ -173,8 +173,15 @@ export function watchCommand(): Command {
     process.on('SIGINT', () => void shutdown('SIGINT'));
     await watcher.start();
     if (opts.once) {
-      await watcher.idle();
+      const failure = await watcher.idle();
       await watcher.stop(0);
+      if (failure) {
+        await observe.close();
+        await keyring.close();
+        throw new UserError(
+          `could not seal every snapshot (${failure}); the plaintext is untouched, run again`,
+        );
+      }
       await observe.close();
       await keyring.close();
     }

@@ -22,8 +22,8 @@ export interface EncryptResult {
   bytes: number;
   /** Plaintext bytes read. */
   plaintextBytes: number;
-  /** SHA-256 of the payload (everything after the header): what the set manifest records. */
-  payloadSha256: string;
+  /** SHA-256 of the payload (everything after the header), or undefined when not asked for. */
+  payloadSha256: string | undefined;
 }
 
 function counted(source: AsyncIterable<Uint8Array>, counter: { n: number }): AsyncIterable<Uint8Array> {
@@ -40,6 +40,7 @@ export async function encryptToNewFile(
   source: AsyncIterable<Uint8Array>,
   path: string,
   target: EncryptTarget,
+  opts: { digest: boolean } = { digest: true },
 ): Promise<EncryptResult> {
   const header = {
     version: FORMAT_VERSION,
@@ -47,19 +48,22 @@ export async function encryptToNewFile(
     context: target.context,
     wrappedKeys: target.wrappedKeys,
   };
-  const hash = createHash('sha256');
+  const hash = opts.digest ? createHash('sha256') : undefined;
   let first = true;
   const plain = { n: 0 };
+  const onChunk = hash
+    ? (chunk: Uint8Array) => {
+        if (first)
+          first = false; // the header: not part of the payload digest
+        else hash.update(chunk);
+      }
+    : undefined;
   const bytes = await writeNewFile(
     path,
     encryptFile(counted(source, plain), header, target.dataKey),
-    (chunk) => {
-      if (first)
-        first = false; // the header: not part of the payload digest
-      else hash.update(chunk);
-    },
+    onChunk,
   );
-  return { bytes, plaintextBytes: plain.n, payloadSha256: hash.digest('hex') };
+  return { bytes, plaintextBytes: plain.n, payloadSha256: hash?.digest('hex') };
 }
 
 export interface OpenedEncrypted {

@@ -129,13 +129,18 @@ export class VaultHttp {
         ...(opts.caCert ? { ca: opts.caCert } : {}),
       },
     });
-    // Tokens are passed per request; node-vault must not pick VAULT_TOKEN or VAULT_PREFIX up by itself.
-    Object.assign(this.client, { token: '', pathPrefix: '' });
+    // Tokens are passed per request; node-vault must not pick VAULT_TOKEN, VAULT_PREFIX or
+    // VAULT_NAMESPACE up by itself behind the flags' back.
+    Object.assign(this.client, { token: '', pathPrefix: '', namespace: opts.namespace ?? '' });
   }
 
   /** Registers a secret (token, secret id) so that it is scrubbed from any message, come what may. */
   redact(secret: string): void {
-    if (secret.length >= 4) this.secrets.add(secret);
+    if (secret.length < 4) return;
+    this.secrets.add(secret);
+    // Logins repeat for as long as the daemon runs: remember only the recent secrets.
+    const oldest = this.secrets.values().next().value;
+    if (this.secrets.size > 32 && oldest !== undefined) this.secrets.delete(oldest);
   }
 
   /**

@@ -112,81 +112,35 @@ async function sessionFromOptions(opts: ParsedOptions): Promise<VaultSession> {
   );
 }
 
+/** The flags, each with the environment variable that can set it (Vault's own name where it has one). */
+function vaultOptions(): Option[] {
+  const o = (flags: string, help: string, env: string): Option => new Option(flags, help).env(env);
+  // prettier-ignore
+  return [
+    o('--vault-key <name>', 'Vault Transit key: NAME or MOUNT/NAME (repeatable)', 'SNAPSHOT_GUARD_VAULT_KEY')
+      .argParser(collect),
+    o('--vault-addr <url>', 'Vault address, e.g. https://vault.example:8200', 'VAULT_ADDR'),
+    o('--vault-mount <path>', 'mount path of the Transit engine', 'SNAPSHOT_GUARD_VAULT_MOUNT')
+      .default('transit'),
+    o('--vault-namespace <ns>', 'Vault Enterprise or OpenBao namespace', 'VAULT_NAMESPACE'),
+    o('--vault-ca-cert <path>', "PEM CA certificate(s) that sign Vault's TLS certificate", 'VAULT_CACERT'),
+    o('--vault-auth <method>', 'how to get a Vault token (token: VAULT_TOKEN or --vault-token-file)', 'SNAPSHOT_GUARD_VAULT_AUTH')
+      .choices([...AUTH_METHODS])
+      .default('token'),
+    o('--vault-token-file <path>', 'file holding the Vault token (re-read when Vault rejects it)', 'SNAPSHOT_GUARD_VAULT_TOKEN_FILE'),
+    o('--vault-auth-mount <path>', 'mount path of the auth method (default: kubernetes or approle)', 'SNAPSHOT_GUARD_VAULT_AUTH_MOUNT'),
+    o('--vault-role <role>', 'Vault role for --vault-auth kubernetes', 'SNAPSHOT_GUARD_VAULT_ROLE'),
+    o('--vault-k8s-token-file <path>', 'service-account token for --vault-auth kubernetes', 'SNAPSHOT_GUARD_VAULT_K8S_TOKEN_FILE')
+      .default(DEFAULT_K8S_TOKEN_FILE),
+    o('--vault-role-id-file <path>', 'file holding the AppRole role id', 'SNAPSHOT_GUARD_VAULT_ROLE_ID_FILE'),
+    o('--vault-secret-id-file <path>', 'file holding the AppRole secret id', 'SNAPSHOT_GUARD_VAULT_SECRET_ID_FILE'),
+  ];
+}
+
 export const vaultFactory: ProviderFactory = {
   specPrefix: 'vault',
   addOptions(cmd: Command) {
-    const opt = (flags: string, help: string, env?: string): Option => {
-      const o = new Option(flags, help);
-      return env ? o.env(env) : o;
-    };
-    cmd.addOption(
-      opt(
-        '--vault-key <name>',
-        'Vault Transit key: NAME or MOUNT/NAME (repeatable)',
-        'SNAPSHOT_GUARD_VAULT_KEY',
-      ).argParser(collect),
-    );
-    cmd.addOption(opt('--vault-addr <url>', 'Vault address, e.g. https://vault.example:8200', 'VAULT_ADDR'));
-    cmd.addOption(
-      opt('--vault-mount <path>', 'mount path of the Transit engine', 'SNAPSHOT_GUARD_VAULT_MOUNT').default(
-        'transit',
-      ),
-    );
-    cmd.addOption(opt('--vault-namespace <ns>', 'Vault Enterprise or OpenBao namespace', 'VAULT_NAMESPACE'));
-    cmd.addOption(
-      opt(
-        '--vault-ca-cert <path>',
-        "PEM CA certificate(s) for verifying Vault's TLS certificate",
-        'VAULT_CACERT',
-      ),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-auth <method>',
-        'how to get a Vault token: token (VAULT_TOKEN or --vault-token-file), kubernetes, approle',
-        'SNAPSHOT_GUARD_VAULT_AUTH',
-      )
-        .choices([...AUTH_METHODS])
-        .default('token'),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-token-file <path>',
-        'file holding the Vault token (re-read when Vault rejects it)',
-        'SNAPSHOT_GUARD_VAULT_TOKEN_FILE',
-      ),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-auth-mount <path>',
-        'mount path of the auth method (default: kubernetes or approle)',
-        'SNAPSHOT_GUARD_VAULT_AUTH_MOUNT',
-      ),
-    );
-    cmd.addOption(
-      opt('--vault-role <role>', 'Vault role for --vault-auth kubernetes', 'SNAPSHOT_GUARD_VAULT_ROLE'),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-k8s-token-file <path>',
-        'service-account token for --vault-auth kubernetes',
-        'SNAPSHOT_GUARD_VAULT_K8S_TOKEN_FILE',
-      ).default(DEFAULT_K8S_TOKEN_FILE),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-role-id-file <path>',
-        'file holding the AppRole role id',
-        'SNAPSHOT_GUARD_VAULT_ROLE_ID_FILE',
-      ),
-    );
-    cmd.addOption(
-      opt(
-        '--vault-secret-id-file <path>',
-        'file holding the AppRole secret id',
-        'SNAPSHOT_GUARD_VAULT_SECRET_ID_FILE',
-      ),
-    );
+    for (const option of vaultOptions()) cmd.addOption(option);
   },
   async fromOptions(opts): Promise<KeyProvider[]> {
     const raw = opts.vaultKey;

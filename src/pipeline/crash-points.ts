@@ -3,7 +3,13 @@
  * with SIGKILL there, so crash-safety tests can hit every step deterministically. Unset in production.
  */
 export type CrashPoint =
-  'after-staging' | 'after-encrypt' | 'after-publish' | 'after-verify' | 'mid-shred' | 'after-shred';
+  | 'after-staging'
+  | 'after-encrypt'
+  | 'after-publish'
+  | 'after-verify'
+  | 'mid-shred'
+  | 'mid-overwrite'
+  | 'after-shred';
 
 const target = process.env.SNAPSHOT_GUARD_TEST_CRASH_AT;
 

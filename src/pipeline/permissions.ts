@@ -99,7 +99,7 @@ export async function checkDirectories(opts: {
   }
   if (exposed.length > 0) {
     warnings.push(
-      `${exposed.length} snapshot file(s) in ${d} are world-readable (e.g. ${exposed[0]}); fix: run Dragonfly with UMask=0077 (systemd) or umask 077, and chmod 600 the existing files`,
+      `${exposed.length} snapshot file(s) in ${d} are world-readable (e.g. ${exposed[0]}); fix: run Dragonfly with UMask=0077 (systemd; 0007 when snapshot-guard runs in Dragonfly's group) or umask 077, and chmod 600 the existing files`,
     );
   }
   if (opts.strict && warnings.length > 0) {

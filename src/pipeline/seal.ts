@@ -8,7 +8,8 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
-import { encryptToNewFile, type EncryptResult } from '../files/encrypted-file.js';
+import { encryptToNewFile } from '../files/encrypted-file.js';
+import { IntegrityError } from '../errors.js';
 import { fsyncDir } from '../io/durable.js';
 import { writeJsonAtomic } from '../io/json-file.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -30,7 +31,12 @@ import { SourceChangedError } from './errors.js';
 import { mapLimit } from './limit.js';
 import type { PipelineObserver, SealStage } from './observer.js';
 import { shredFile, type ShredMode } from './shred.js';
-import { verifySetWithKey } from './verify-set.js';
+import {
+  authenticateFile,
+  checkSetListing,
+  readManifestWithKey,
+  type AuthenticatedFile,
+} from './verify-set.js';
 
 export interface SealConfig {
   keyring: Keyring;
@@ -45,7 +51,7 @@ export interface SealConfig {
 
 export interface SealedFile {
   file: SnapshotFile;
-  result: EncryptResult;
+  checked: AuthenticatedFile;
 }
 
 async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>): Promise<T> {
@@ -103,12 +109,12 @@ function manifestOf(set: SnapshotSet, setId: string, cfg: SealConfig, sealed: Se
     sealedAt: new Date().toISOString(),
     snapshotTime: new Date(set.snapshotTimeMs).toISOString(),
     source: { format: set.format, stem: set.stem, snapshotId: set.snapshotId, shardCount: set.shardCount },
-    files: sealed.map(({ file, result }) => ({
+    files: sealed.map(({ file, checked }) => ({
       name: file.name,
       role: file.role,
-      size: result.plaintextBytes,
-      encryptedSize: result.bytes,
-      payloadSha256: result.payloadSha256,
+      size: checked.plaintextBytes,
+      encryptedSize: checked.encryptedBytes,
+      payloadSha256: checked.payloadSha256,
     })),
   };
 }
@@ -153,13 +159,25 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
       segmentSize: cfg.segmentSize,
     });
     const createdAtMs = Date.now();
-    const sealed = await timed(cfg, 'encrypt', () =>
+    const encrypted = await timed(cfg, 'encrypt', () =>
       mapLimit(set.files, cfg.parallelism, async (file) => {
         const out = join(staging, encryptedNameFor(file.name));
-        return {
-          file,
-          result: await encryptToNewFile(stableSource(file), out, target(file.name, createdAtMs)),
-        };
+        await encryptToNewFile(stableSource(file), out, target(file.name, createdAtMs), { digest: false });
+        return file;
+      }),
+    );
+    // Read every staged file back and authenticate it; the digests recorded in the manifest come from
+    // this read-back, so what is published is exactly what was verified.
+    const sealed = await timed(cfg, 'verify', () =>
+      mapLimit(encrypted, cfg.parallelism, async (file) => {
+        const path = join(staging, encryptedNameFor(file.name));
+        const checked = await authenticateFile(path, file.name, setId, key.plaintext);
+        if (checked.plaintextBytes !== file.size) {
+          throw new IntegrityError(
+            `${path}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
+          );
+        }
+        return { file, checked };
       }),
     );
     const manifest = manifestOf(set, setId, cfg, sealed);
@@ -172,15 +190,19 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
     await fsyncDir(staging);
     crashPoint('after-encrypt');
 
-    await rename(staging, setDir(cfg.encryptedDir, setId));
+    const published = setDir(cfg.encryptedDir, setId);
+    await rename(staging, published);
     await fsyncDir(cfg.encryptedDir);
     await fsyncDir(join(cfg.encryptedDir, STAGING_DIR));
     crashPoint('after-publish');
 
-    await timed(cfg, 'verify', () =>
-      verifySetWithKey(setDir(cfg.encryptedDir, setId), key.plaintext, manifest, cfg.parallelism),
-    );
-    await writeStatus(setDir(cfg.encryptedDir, setId), { verifiedAt: new Date().toISOString(), ok: true });
+    // The published set is the verified one: same manifest (authenticated again), same files.
+    const reread = await readManifestWithKey(published, key.plaintext);
+    if (JSON.stringify(reread) !== JSON.stringify(manifest)) {
+      throw new IntegrityError(`${published}: the published manifest differs from the one written`);
+    }
+    await checkSetListing(published, manifest);
+    await writeStatus(published, { verifiedAt: new Date().toISOString(), ok: true });
     crashPoint('after-verify');
     return manifest;
   } finally {

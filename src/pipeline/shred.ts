@@ -1,12 +1,18 @@
 /**
  * Destroys a plaintext snapshot file that has been sealed. Only the exact inode that was sealed is
  * touched: if Dragonfly has since renamed a newer snapshot over the same name, that file is left alone.
- * `overwrite` writes zeros over the file and fsyncs before unlinking; see docs/SECURITY.md for what
- * overwriting can and cannot guarantee on SSDs, copy-on-write and journaling file systems.
+ *
+ * The file is first renamed to a hidden name (".NAME.sg-shred"), so that a crash part-way through
+ * never leaves a half-overwritten file under a snapshot name (which would look like a new, broken
+ * snapshot); leftovers are finished by `finishInterruptedShreds` at start. `overwrite` then writes
+ * zeros over the file and fsyncs before unlinking; see docs/SECURITY.md for what overwriting can and
+ * cannot guarantee on SSDs, copy-on-write and journaling file systems.
  */
 import { constants } from 'node:fs';
-import { lstat, open, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
+import { crashPoint } from './crash-points.js';
 
 export type ShredMode = 'overwrite' | 'unlink';
 export type ShredResult = 'shredded' | 'already_gone' | 'replaced';
@@ -17,56 +23,82 @@ export interface FileIdentity {
   ino: number;
 }
 
+export const SHRED_SUFFIX = '.sg-shred';
 const ZEROS = Buffer.alloc(1024 * 1024);
 
-async function sameInode(f: FileIdentity): Promise<ShredResult | undefined> {
+async function inodeAt(path: string): Promise<{ dev: number; ino: number } | undefined> {
   try {
-    const st = await lstat(f.path);
-    return st.ino === f.ino && st.dev === f.dev ? undefined : 'replaced';
+    const st = await lstat(path);
+    return { dev: st.dev, ino: st.ino };
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return 'already_gone';
+    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-async function overwrite(f: FileIdentity): Promise<ShredResult | undefined> {
-  let fh;
-  try {
-    fh = await open(f.path, constants.O_WRONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return 'already_gone';
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    if (st.ino !== f.ino || st.dev !== f.dev) return 'replaced';
-    for (let pos = 0; pos < st.size; pos += ZEROS.length) {
-      const n = Math.min(ZEROS.length, st.size - pos);
-      await fh.write(ZEROS, 0, n, pos);
+async function overwriteAndUnlink(path: string, mode: ShredMode): Promise<void> {
+  if (mode === 'overwrite') {
+    let fh;
+    try {
+      fh = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      // A file we may remove but not write (restored by another user into a shared directory): unlink only.
+      if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM') throw err;
     }
-    await fh.sync();
-    return undefined;
-  } finally {
-    await fh.close();
+    if (fh) {
+      try {
+        const { size } = await fh.stat();
+        for (let pos = 0; pos < size; pos += ZEROS.length) {
+          await fh.write(ZEROS, 0, Math.min(ZEROS.length, size - pos), pos);
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    crashPoint('mid-overwrite');
   }
+  await unlink(path);
 }
 
 /** The caller fsyncs the directory once after shredding all files of a set. */
 export async function shredFile(f: FileIdentity, mode: ShredMode): Promise<ShredResult> {
-  const early = await sameInode(f);
-  if (early) return early;
-  if (mode === 'overwrite') {
-    const r = await overwrite(f);
-    if (r) return r;
-  }
-  // A rename-over between this check and unlink() is the one window left; Dragonfly saves far apart.
-  const late = await sameInode(f);
-  if (late) return late;
+  const before = await inodeAt(f.path);
+  if (!before) return 'already_gone';
+  if (before.ino !== f.ino || before.dev !== f.dev) return 'replaced';
+  const aside = join(dirname(f.path), `.${basename(f.path)}${SHRED_SUFFIX}`);
   try {
-    await unlink(f.path);
+    await rename(f.path, aside);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return 'already_gone';
     throw err;
   }
+  const moved = await inodeAt(aside);
+  if (moved && (moved.ino !== f.ino || moved.dev !== f.dev)) {
+    // Dragonfly renamed a newer snapshot over the name between our check and our rename: put it back.
+    try {
+      await link(aside, f.path);
+      await unlink(aside);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    return 'replaced';
+  }
+  await overwriteAndUnlink(aside, mode);
   return 'shredded';
+}
+
+/** Finishes shreds a crash interrupted: hidden ".NAME.sg-shred" files hold sealed plaintext only. */
+export async function finishInterruptedShreds(dir: string, mode: ShredMode): Promise<string[]> {
+  const done: string[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith('.') || !name.endsWith(SHRED_SUFFIX)) continue;
+    try {
+      await overwriteAndUnlink(join(dir, name), mode);
+      done.push(name);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  return done;
 }

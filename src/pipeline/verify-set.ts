@@ -43,7 +43,9 @@ export async function readManifestWithKey(dir: string, dataKey: Buffer): Promise
     const parts: Buffer[] = [];
     for await (const c of decryptFile(reader, header, dataKey, path)) parts.push(c);
     const manifest = decodeManifest(Buffer.concat(parts), path);
-    if (manifest.setId !== header.context.setId) throw new IntegrityError(`${path}: set id mismatch`);
+    if (manifest.setId !== header.context.setId || manifest.instance !== header.context.instance) {
+      throw new IntegrityError(`${path}: the manifest's set id or instance differs from its header`);
+    }
     return manifest;
   } catch (err) {
     throw fileError(err, path, 'read');
@@ -63,12 +65,26 @@ export async function unwrapSetKey(
   return { dataKey: await keyring.unwrap(header.wrappedKeys, { instance, setId }, path), header };
 }
 
-async function verifyFile(dir: string, manifest: Manifest, name: string, dataKey: Buffer): Promise<void> {
-  const entry = manifest.files.find((f) => f.name === name);
-  const path = join(dir, encryptedNameFor(name));
-  if (!entry) throw new IntegrityError(`${path}: not listed in the set manifest`);
+export interface AuthenticatedFile {
+  plaintextBytes: number;
+  /** SHA-256 of the payload (the bytes after the header), hex. */
+  payloadSha256: string;
+  /** Whole file, header included. */
+  encryptedBytes: number;
+}
+
+/**
+ * Authenticates one encrypted file of a set with the set's data key: its header names `name` and
+ * `setId`, its header MAC and every payload segment verify. Returns what a manifest records about it.
+ */
+export async function authenticateFile(
+  path: string,
+  name: string,
+  setId: string,
+  dataKey: Buffer,
+): Promise<AuthenticatedFile> {
   const header = await headerOf(path);
-  if (header.context.fileName !== name || header.context.setId !== manifest.setId) {
+  if (header.context.fileName !== name || header.context.setId !== setId) {
     throw new IntegrityError(
       `${path}: belongs to another file or set (its header names ${header.context.fileName})`,
     );
@@ -97,13 +113,36 @@ async function verifyFile(dir: string, manifest: Manifest, name: string, dataKey
   } finally {
     await reader.close();
   }
-  if (plain !== entry.size)
-    throw new IntegrityError(`${path}: holds ${plain} bytes, the manifest says ${entry.size}`);
+  return {
+    plaintextBytes: plain,
+    payloadSha256: hash.digest('hex'),
+    encryptedBytes: header.raw.length + payloadBytes,
+  };
+}
+
+async function verifyFile(dir: string, manifest: Manifest, name: string, dataKey: Buffer): Promise<void> {
+  const entry = manifest.files.find((f) => f.name === name);
+  const path = join(dir, encryptedNameFor(name));
+  if (!entry) throw new IntegrityError(`${path}: not listed in the set manifest`);
+  const got = await authenticateFile(path, name, manifest.setId, dataKey);
+  if (got.plaintextBytes !== entry.size) {
+    throw new IntegrityError(`${path}: holds ${got.plaintextBytes} bytes, the manifest says ${entry.size}`);
+  }
   // encryptedSize is not compared: rewrap changes header sizes; the payload digest binds the content.
-  void payloadBytes;
-  if (hash.digest('hex') !== entry.payloadSha256) {
+  if (got.payloadSha256 !== entry.payloadSha256) {
     throw new IntegrityError(`${path}: payload digest differs from the manifest (file replaced?)`);
   }
+}
+
+/** Checks that `dir` holds exactly the encrypted files the manifest lists. */
+export async function checkSetListing(dir: string, manifest: Manifest): Promise<void> {
+  const present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX));
+  const listed = new Set(manifest.files.map((f) => encryptedNameFor(f.name)));
+  for (const n of present) {
+    if (!listed.has(n)) throw new IntegrityError(`${join(dir, n)}: extra file not in the set manifest`);
+  }
+  for (const n of listed)
+    if (!present.includes(n)) throw new IntegrityError(`${join(dir, n)}: missing from the set`);
 }
 
 /** Verifies every file of the set in `dir` against its manifest; returns the manifest. */
@@ -117,12 +156,7 @@ export async function verifySetWithKey(
   if (expected && JSON.stringify(expected) !== JSON.stringify(manifest)) {
     throw new IntegrityError(`${join(dir, MANIFEST_FILE)}: differs from the manifest that was written`);
   }
-  const present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX));
-  const listed = new Set(manifest.files.map((f) => encryptedNameFor(f.name)));
-  for (const n of present)
-    if (!listed.has(n)) throw new IntegrityError(`${join(dir, n)}: extra file not in the set manifest`);
-  for (const n of listed)
-    if (!present.includes(n)) throw new IntegrityError(`${join(dir, n)}: missing from the set`);
+  await checkSetListing(dir, manifest);
   await mapLimit(manifest.files, parallelism, (f) => verifyFile(dir, manifest, f.name, dataKey));
   return manifest;
 }

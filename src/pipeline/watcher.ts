@@ -24,7 +24,7 @@ import {
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import { encryptAndPublish, pathExists, shredSet, writeStatus, type SealConfig } from './seal.js';
 import { readManifestWithKey, unwrapSetKey, verifySetWithKey } from './verify-set.js';
-import { shredFile } from './shred.js';
+import { finishInterruptedShreds, shredFile } from './shred.js';
 import type { Manifest } from '../format/manifest.js';
 
 export interface WatchConfig extends SealConfig {
@@ -64,6 +64,9 @@ export class Watcher {
 
   async start(): Promise<void> {
     await this.discardStaging();
+    const finished = await finishInterruptedShreds(this.cfg.dragonflyDir, this.cfg.shredMode);
+    if (finished.length > 0)
+      this.log.info({ files: finished }, 'finished shredding plaintext of sealed sets (interrupted earlier)');
     this.fsWatcher = watch(this.cfg.dragonflyDir, {
       depth: 0,
       ignoreInitial: true,
@@ -109,9 +112,13 @@ export class Watcher {
     return finished;
   }
 
-  /** Runs until the directory has no unsealed finished snapshot, for one-shot use and tests. */
-  async idle(): Promise<void> {
+  /**
+   * Waits until the current pass is over (for --once). Returns the last failure, if the pass ended
+   * with a failing seal that is waiting for its retry.
+   */
+  async idle(): Promise<string | undefined> {
     while (this.running) await this.running;
+    return this.retryTimer ? this.lastFailure : undefined;
   }
 
   /** Readiness input: can the key providers be reached? Logged only when the answer changes. */

@@ -99,9 +99,15 @@ export function parseRdbPrologue(head: Buffer, maxFields = 32): RdbPrologue {
   const aux = new Map<string, string>();
   for (let i = 0; i < maxFields && c.pos < head.length && head[c.pos] === AUX_OPCODE; i++) {
     c.pos++;
-    const key = readString(c, 4096);
-    const value = readString(c, 4096);
-    aux.set(key, value);
+    try {
+      const key = readString(c, 4096);
+      const value = readString(c, 4096);
+      aux.set(key, value);
+    } catch (err) {
+      // The fields we need come first; a later field cut off by the read window is not an error.
+      if (aux.size === 0) throw err;
+      break;
+    }
   }
   return { rdbVersion: Number(versionText), aux };
 }

@@ -1,7 +1,7 @@
 /**
  * `restore` leaves a marker in Dragonfly's directory naming the files it put there, so that `watch`
  * does not seal a restored set a second time and instead shreds it once Dragonfly has loaded it.
- * The marker is a hidden file (ignored by the scanner) written atomically, mode 0600.
+ * The marker is a hidden file (ignored by the scanner) written atomically.
  */
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -32,8 +32,12 @@ export async function readRestoredMarker(dragonflyDir: string): Promise<Restored
   }
 }
 
+/**
+ * Mode 0640: the marker holds no secret, and `watch` may run as another user in Dragonfly's group
+ * (the systemd units in deploy/), which must be able to read it.
+ */
 export function writeRestoredMarker(dragonflyDir: string, marker: RestoredMarker): Promise<void> {
-  return writeJsonAtomic(markerPath(dragonflyDir), marker);
+  return writeJsonAtomic(markerPath(dragonflyDir), marker, 0o640);
 }
 
 export function removeRestoredMarker(dragonflyDir: string): Promise<void> {

@@ -96,6 +96,7 @@ export function dfsFileBytes(opts: {
   return Buffer.concat([
     Buffer.from('REDIS0012', 'latin1'),
     ...fields,
+    Buffer.from([0xfe, 0x00]), // SELECTDB 0: what follows the aux fields in a real file
     randomBytes(opts.bodyBytes), // stands in for the key/value records
     Buffer.from([0xff]),
     Buffer.alloc(8), // Dragonfly writes a zero checksum

@@ -1,0 +1,57 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { formatBytes } from '../restore/human.js';
+import { summariseSet, type SetSummary } from '../store/set-summary.js';
+import { sealedSetIds } from '../store/sets.js';
+
+/** "a-0000.dfs … a-0007.dfs (8 shards), a-summary.dfs" rather than a line per shard. */
+function fileNames(s: SetSummary): string {
+  const shards = s.files.filter((f) => f.role === 'shard').map((f) => f.name);
+  const others = s.files.filter((f) => f.role !== 'shard').map((f) => f.name);
+  const shardText =
+    shards.length > 3 ? [`${shards[0]} … ${shards[shards.length - 1]} (${shards.length} shards)`] : shards;
+  return [...shardText, ...others].join(', ') || '(none)';
+}
+
+function verification(s: SetSummary): string {
+  const v = s.lastVerification;
+  if (!v) return 'never';
+  return v.ok ? `ok at ${v.verifiedAt}` : `FAILED at ${v.verifiedAt}: ${v.error ?? 'unknown error'}`;
+}
+
+function describe(s: SetSummary, newest: boolean): string {
+  const shards =
+    s.format === 'dfs' ? `dfs, ${s.shardCount ?? '?'} shards + summary` : (s.format ?? 'unknown');
+  const lines = [
+    `${s.setId}${newest ? '   (newest)' : ''}`,
+    `  snapshot time  ${s.snapshotTime ?? 'unknown'}${s.sealedAt ? `  (sealed ${s.sealedAt})` : ''}`,
+    `  format         ${shards}${s.instance ? `, instance ${s.instance}` : ''}`,
+    `  files          ${fileNames(s)}`,
+    `  size           ${s.plaintextBytes === null ? 'unknown' : formatBytes(s.plaintextBytes)} plaintext, ${formatBytes(s.encryptedBytes)} encrypted`,
+    `  keys           ${s.wrappedKeys.map((k) => `${k.provider}:${k.keyId}`).join(', ') || 'unknown'}`,
+    `  last verified  ${verification(s)}`,
+  ];
+  for (const p of s.problems) lines.push(`  problem        ${p}`);
+  return lines.join('\n');
+}
+
+export function listCommand(): Command {
+  return new Command('list')
+    .description('list sealed sets, newest first (needs no key)')
+    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
+    .option('--json', 'print a JSON array instead of text')
+    .action(async (opts: { from: string; json?: boolean }) => {
+      const from = resolve(opts.from);
+      const summaries: SetSummary[] = [];
+      for (const id of await sealedSetIds(from)) summaries.push(await summariseSet(from, id));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
+        return;
+      }
+      if (summaries.length === 0) {
+        process.stdout.write(`no sealed sets in ${from}\n`);
+        return;
+      }
+      process.stdout.write(`${summaries.map((s, i) => describe(s, i === 0)).join('\n\n')}\n`);
+    });
+}

@@ -1,0 +1,131 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { UserError, errnoCode } from '../errors.js';
+import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { formatBytes } from '../restore/human.js';
+import { loadAdvice } from '../restore/load-advice.js';
+import { resolveOwner, type Owner } from '../restore/owner.js';
+import { progressFor } from '../restore/progress.js';
+import { restoreSet } from '../restore/restore-set.js';
+import { scanDirectory } from '../snapshots/scan.js';
+import { NoEncryptedDirError, chooseSets, sealedSetIds } from '../store/sets.js';
+import { parseIntegerIn } from './common.js';
+
+/** Owner read+write always; the group may read or write; never others, never execute. */
+function parseFileMode(value: string): number {
+  const mode = /^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : NaN;
+  if (!Number.isInteger(mode) || (mode & 0o600) !== 0o600 || (mode & 0o117) !== 0) {
+    throw new UserError(
+      `--mode must be 0600, 0640 or 0660 (owner read/write, no access for others), got "${value}"`,
+      2,
+    );
+  }
+  return mode;
+}
+
+/** --if-empty: the reason to do nothing, or undefined when the restore should run. */
+async function reasonToSkip(from: string, to: string): Promise<string | undefined> {
+  try {
+    const usable = (await scanDirectory(to)).sets.at(-1);
+    if (usable) {
+      const last = usable.files.at(-1)?.name ?? usable.stem;
+      return `restore skipped: ${to} already holds a complete snapshot (${last}); Dragonfly will load it`;
+    }
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  try {
+    if ((await sealedSetIds(from)).length === 0) {
+      return `restore skipped: no sealed set in ${from} yet (first start?); Dragonfly starts empty`;
+    }
+  } catch (err) {
+    if (err instanceof NoEncryptedDirError) {
+      return `restore skipped: ${from} does not exist yet, so nothing was ever sealed (first start?); Dragonfly starts empty`;
+    }
+    throw err;
+  }
+  return undefined;
+}
+
+function ownerText(chowned: { uid: number; gid: number } | undefined, owner: Owner | undefined): string {
+  if (owner) return `owned by ${owner.spec}`;
+  if (chowned)
+    return `owned by uid ${chowned.uid} gid ${chowned.gid} (the owner of the directory; pass --owner to choose)`;
+  return 'owned by the user running restore';
+}
+
+export function restoreCommand(): Command {
+  const cmd = new Command('restore')
+    .description(
+      "decrypt a sealed set back into Dragonfly/Redis's directory; files appear only after every byte and the set manifest authenticated",
+    )
+    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
+    .option('--set <id>', 'restore this set (ids are shown by `snapshot-guard list`)')
+    .option('--latest', 'restore the newest set')
+    .requiredOption('--to <dir>', "Dragonfly's --dir (created 0700 if missing)")
+    .option(
+      '--owner <user[:group]>',
+      'give the restored files to this user (needs root), e.g. dragonfly:dragonfly',
+    )
+    .option('--force', 'replace snapshot files of the same names that are already there')
+    .addOption(
+      new Option(
+        '--mode <octal>',
+        'mode of the restored files: 0600, or 0640/0660 when Dragonfly shares --dir with a group',
+      )
+        .argParser(parseFileMode)
+        .default(0o600, '0600'),
+    )
+    .option(
+      '--if-empty',
+      'do nothing when --to already holds a complete snapshot or nothing was ever sealed (for restore on boot)',
+    )
+    .addOption(
+      new Option('--parallelism <n>', 'files decrypted at once')
+        .argParser(parseIntegerIn('--parallelism', 1, 64))
+        .default(2),
+    );
+  addKeyOptions(cmd);
+  return cmd.action(async (opts: ParsedOptions) => {
+    const from = resolve(opts.from as string);
+    const to = resolve(opts.to as string);
+    const choice = { set: opts.set as string | undefined, latest: opts.latest as boolean };
+    if ((choice.set === undefined) === !choice.latest) {
+      throw new UserError('choose what to restore: pass either --set ID or --latest', 2);
+    }
+    if (opts.ifEmpty) {
+      const reason = await reasonToSkip(from, to);
+      if (reason) {
+        process.stdout.write(`${reason}\n`);
+        return;
+      }
+    }
+    const owner = opts.owner ? await resolveOwner(opts.owner as string) : undefined;
+    const [setId] = await chooseSets(from, choice, 'none');
+    if (!setId) throw new UserError(`no sealed set in ${from} yet`);
+    const keyring = await keyringFromOptions(opts);
+    try {
+      const started = performance.now();
+      const out = await restoreSet({
+        encryptedDir: from,
+        setId,
+        targetDir: to,
+        keyring,
+        ...(owner ? { owner } : {}),
+        force: Boolean(opts.force),
+        mode: opts.mode as number,
+        parallelism: opts.parallelism as number,
+        progress: progressFor(process.stderr),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const lines = [
+        `restored set ${setId} (snapshot of ${out.manifest.snapshotTime}) into ${to}: ${out.manifest.files.length} files, ${formatBytes(out.bytes)} in ${seconds.toFixed(1)} s`,
+        `files are mode ${(opts.mode as number).toString(8).padStart(4, '0')}, ${ownerText(out.chowned, owner)}; all authenticated against the set manifest`,
+        ...loadAdvice(out.manifest, to),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      await keyring.close();
+    }
+  });
+}

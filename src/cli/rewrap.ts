@@ -1,0 +1,125 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import {
+  addKeyOptions,
+  keyringFromOptions,
+  providerFactories,
+  providersFromSpecs,
+  type ParsedOptions,
+} from '../keys/options.js';
+import type { KeyProvider } from '../keys/provider.js';
+import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
+import { chooseSets } from '../store/sets.js';
+import { parseIntegerIn } from './common.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function isSpec(s: string): boolean {
+  const i = s.indexOf(':');
+  return i > 0 && providerFactories.some((f) => f.specPrefix === s.slice(0, i));
+}
+
+async function dropMatchers(
+  items: string[],
+  opts: ParsedOptions,
+  opened: KeyProvider[],
+): Promise<DropMatcher[]> {
+  const out: DropMatcher[] = [];
+  for (const item of items) {
+    if (isSpec(item)) {
+      const [p] = await providersFromSpecs([item], opts);
+      if (p) {
+        opened.push(p);
+        out.push(dropByProvider(item, p));
+      }
+    } else out.push(dropById(item));
+  }
+  return out;
+}
+
+/** Checks, before any file changes, that every --drop-key names a key some chosen set really has. */
+async function checkPlan(from: string, ids: string[], drops: DropMatcher[], adding: number): Promise<void> {
+  const unused = new Set(drops);
+  for (const id of ids) {
+    const current = await currentWrappings(from, id);
+    for (const d of drops) if (current.some((w) => d.matches(w))) unused.delete(d);
+    const left = current.filter((w) => !drops.some((d) => d.matches(w)));
+    if (left.length === 0 && adding === 0) {
+      throw new UserError(`refusing to drop the last wrapping key of set ${id}; add a new one with --to-key`);
+    }
+  }
+  for (const d of unused) {
+    throw new UserError(
+      `--drop-key ${d.label} matches no wrapping key of the chosen sets; \`snapshot-guard list --from ${from}\` shows their keys`,
+    );
+  }
+}
+
+export function rewrapCommand(): Command {
+  const cmd = new Command('rewrap')
+    .description(
+      'key rotation: re-wrap the data keys of sealed sets under new wrapping keys, rewriting file headers only (payload bytes unchanged)',
+    )
+    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
+    .option('--set <id>', 'rewrap this set')
+    .option('--all', 'rewrap every set (the default)')
+    .option(
+      '--to-key <spec>',
+      'add (or refresh) a wrapping key: file:/path, kms:KEY, vault:NAME (repeatable)',
+      collect,
+    )
+    .option(
+      '--drop-key <spec-or-id>',
+      'remove a wrapping key: a key spec, or a key id as `list` shows it (repeatable)',
+      collect,
+    )
+    .addOption(
+      new Option('--parallelism <n>', 'files rewritten at once')
+        .argParser(parseIntegerIn('--parallelism', 1, 64))
+        .default(2),
+    );
+  addKeyOptions(cmd);
+  return cmd.action(async (opts: ParsedOptions) => {
+    const from = resolve(opts.from as string);
+    const toSpecs = (opts.toKey as string[] | undefined) ?? [];
+    const dropItems = (opts.dropKey as string[] | undefined) ?? [];
+    if (toSpecs.length === 0 && dropItems.length === 0) {
+      throw new UserError('nothing to do: pass --to-key SPEC (and/or --drop-key KEY)', 2);
+    }
+    const ids = await chooseSets(
+      from,
+      { set: opts.set as string | undefined, all: opts.all as boolean },
+      'all',
+    );
+    const keyring = await keyringFromOptions(opts);
+    const opened: KeyProvider[] = [];
+    try {
+      const to = await providersFromSpecs(toSpecs, opts);
+      opened.push(...to);
+      const drop = await dropMatchers(dropItems, opts, opened);
+      await checkPlan(from, ids, drop, to.length);
+      for (const id of ids) {
+        const r = await rewrapSet({
+          encryptedDir: from,
+          setId: id,
+          keyring,
+          to,
+          drop,
+          parallelism: opts.parallelism as number,
+        });
+        const keys = r.wrappedKeys.map((k) => `${k.provider}:${k.keyId}`).join(', ');
+        process.stdout.write(
+          r.changed
+            ? `rewrapped  ${id}  ${r.files} headers rewritten; keys now ${keys}\n`
+            : `unchanged  ${id}  already wrapped by ${keys}\n`,
+        );
+      }
+    } finally {
+      await Promise.all(opened.map(async (p) => p.close?.()));
+      await keyring.close();
+    }
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Restore's one pass over a sealed set: each file is decrypted into a hidden temporary file while its
+ * ciphertext payload is hashed, and counts as restored only when its header MAC, every segment, its
+ * size and its payload digest all match the (authenticated) manifest. The checks are those of
+ * pipeline/verify-set.ts, done on the same read that produces the plaintext, so a restore reads the
+ * set once.
+ */
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { IntegrityError, UserError, errnoCode } from '../errors.js';
+import { PullReader } from '../format/chunks.js';
+import { decryptFile, readHeader } from '../format/file.js';
+import type { Manifest, ManifestFile } from '../format/manifest.js';
+import { fileError } from '../files/encrypted-file.js';
+import { readChunks, writeNewFile } from '../io/durable.js';
+import { encryptedNameFor } from '../store/layout.js';
+
+/** Writing errors concern the target directory; anything else concerns the encrypted file. */
+function ioError(err: unknown, path: string, tmp: string): unknown {
+  const code = errnoCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new UserError(`no space left in ${dirname(tmp)}; free some space and run restore again`);
+  if (code === 'EROFS') return new UserError(`${dirname(tmp)} is on a read-only file system`);
+  return fileError(err, path, 'read');
+}
+
+/** Header bytes, then the payload: hashed as it is read, since the manifest records its digest. */
+async function* hashedPayload(
+  path: string,
+  headerLength: number,
+  hash: ReturnType<typeof createHash>,
+): AsyncGenerator<Buffer> {
+  for await (const c of readChunks(path, 1024 * 1024, headerLength)) {
+    hash.update(c);
+    yield c;
+  }
+}
+
+/**
+ * Decrypts one file of the set into `tmp` (created 0600, fsynced). Throws an IntegrityError naming the
+ * encrypted file when anything does not authenticate; the caller removes `tmp` then.
+ */
+export async function decryptEntry(
+  dir: string,
+  manifest: Manifest,
+  entry: ManifestFile,
+  dataKey: Buffer,
+  tmp: string,
+  onPlaintext: (bytes: number) => void,
+): Promise<void> {
+  const path = join(dir, encryptedNameFor(entry.name));
+  const headReader = new PullReader(readChunks(path, 64 * 1024));
+  let header;
+  try {
+    header = await readHeader(headReader, path);
+  } catch (err) {
+    throw fileError(err, path, 'read');
+  } finally {
+    await headReader.close();
+  }
+  if (header.context.fileName !== entry.name || header.context.setId !== manifest.setId) {
+    throw new IntegrityError(
+      `${path}: belongs to another file or set (its header names ${header.context.fileName} of set ${header.context.setId})`,
+    );
+  }
+  const hash = createHash('sha256');
+  const reader = new PullReader(hashedPayload(path, header.raw.length, hash));
+  let plain = 0;
+  const plaintext = (async function* () {
+    // decryptFile checks the header MAC first, then releases each segment only after its tag verified.
+    for await (const c of decryptFile(reader, header, dataKey, path)) {
+      plain += c.length;
+      onPlaintext(c.length);
+      yield c;
+    }
+  })();
+  try {
+    await writeNewFile(tmp, plaintext);
+  } catch (err) {
+    throw err instanceof IntegrityError ? err : ioError(err, path, tmp);
+  } finally {
+    await reader.close();
+  }
+  if (plain !== entry.size)
+    throw new IntegrityError(`${path}: holds ${plain} bytes, the manifest says ${entry.size}`);
+  if (hash.digest('hex') !== entry.payloadSha256) {
+    throw new IntegrityError(`${path}: payload digest differs from the manifest (file replaced?)`);
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Restoring one sealed set into Dragonfly's directory (DESIGN.md promise 3): unwrap the data key once,
+ * authenticate the manifest and the set's file list, decrypt every file to a hidden temporary name while
+ * authenticating it, fsync, give the files their owner, mode 0600 and modification times that make them
+ * the snapshot Dragonfly loads, write the restored marker (so `watch` does not seal them again), then
+ * move them into place shards first, summary last. On any failure nothing new is left in the directory.
+ */
+import {
+  access,
+  chmod,
+  chown,
+  link,
+  lstat,
+  mkdir,
+  rename,
+  rmdir,
+  stat,
+  statfs,
+  utimes,
+} from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, errnoCode } from '../errors.js';
+import type { Manifest } from '../format/manifest.js';
+import { removeIfExists, tempPathFor } from '../io/durable.js';
+import type { Keyring } from '../keys/keyring.js';
+import { mapLimit } from '../pipeline/limit.js';
+import { checkSetListing, readManifestWithKey, unwrapSetKey } from '../pipeline/verify-set.js';
+import {
+  markerPath,
+  readRestoredMarker,
+  removeRestoredMarker,
+  writeRestoredMarker,
+  type RestoredMarker,
+} from '../snapshots/restored-marker.js';
+import { runningAsRoot } from '../store/ownership.js';
+import { setDir } from '../store/layout.js';
+import { assertManifestOf } from '../store/sets.js';
+import { decryptEntry } from './decrypt-set.js';
+import { formatBytes } from './human.js';
+import type { Owner } from './owner.js';
+import { Placement, findConflicts, newestSnapshotMtime, restoredTimes, type Staged } from './place.js';
+import type { RestoreProgress } from './progress.js';
+
+export interface RestoreRequest {
+  encryptedDir: string;
+  setId: string;
+  targetDir: string;
+  keyring: Keyring;
+  /** Explicit --owner; as root without it, the files go to the owner of the target directory. */
+  owner?: Owner;
+  force: boolean;
+  /** File mode of the restored files: 0600, or 0640/0660 when Dragonfly shares its directory with a group. */
+  mode: number;
+  parallelism: number;
+  progress: RestoreProgress;
+}
+
+export interface RestoreOutcome {
+  manifest: Manifest;
+  marker: RestoredMarker;
+  bytes: number;
+  /** uid/gid the files were given, when they were changed. */
+  chowned?: { uid: number; gid: number };
+}
+
+/** Creates the target directory when missing (0700, owned by the restore's owner). Returns whether it did. */
+async function prepareTarget(targetDir: string, owner: Owner | undefined): Promise<boolean> {
+  let created = false;
+  try {
+    const st = await stat(targetDir);
+    if (!st.isDirectory())
+      throw new UserError(`${targetDir} is not a directory; pass Dragonfly's --dir with --to`);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    await mkdir(targetDir, { recursive: true, mode: 0o700 });
+    if (owner) await chown(targetDir, owner.uid, owner.gid);
+    created = true;
+  }
+  try {
+    await access(targetDir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UserError(
+      `permission denied: cannot write into ${targetDir}; run restore as its owner or as root`,
+    );
+  }
+  return created;
+}
+
+async function checkSpace(targetDir: string, bytes: number): Promise<void> {
+  const fs = await statfs(targetDir);
+  const free = fs.bavail * fs.bsize;
+  if (free < bytes) {
+    throw new UserError(
+      `not enough space in ${targetDir}: the set needs ${formatBytes(bytes)}, ${formatBytes(free)} are free`,
+    );
+  }
+}
+
+/** As root without --owner, files go to whoever owns the target directory (normally Dragonfly's user). */
+async function effectiveOwner(
+  targetDir: string,
+  owner: Owner | undefined,
+): Promise<{ uid: number; gid: number } | undefined> {
+  if (owner) return { uid: owner.uid, gid: owner.gid };
+  if (!runningAsRoot()) return undefined;
+  const st = await stat(targetDir);
+  return st.uid === 0 && st.gid === 0 ? undefined : { uid: st.uid, gid: st.gid };
+}
+
+async function finishFiles(
+  staged: Staged[],
+  manifest: Manifest,
+  targetDir: string,
+  chownTo: { uid: number; gid: number } | undefined,
+  mode: number,
+): Promise<RestoredMarker['files']> {
+  const times = restoredTimes(manifest, Date.now(), await newestSnapshotMtime(targetDir));
+  const files: RestoredMarker['files'] = [];
+  for (const s of staged) {
+    await chmod(s.tmp, mode);
+    if (chownTo) await chown(s.tmp, chownTo.uid, chownTo.gid);
+    const t = times.get(s.name) ?? Math.floor(Date.now() / 1000);
+    await utimes(s.tmp, t, t);
+    // rename keeps inode and mtime, so these are the identities the files will have under their final names.
+    const st = await lstat(s.tmp);
+    files.push({ name: s.name, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+  }
+  return files;
+}
+
+/** The marker is read by `watch`, which may run as another user of the files' group (0640/0660). */
+async function placeMarker(
+  targetDir: string,
+  marker: RestoredMarker,
+  chownTo: { uid: number; gid: number } | undefined,
+  mode: number,
+): Promise<void> {
+  await writeRestoredMarker(targetDir, marker);
+  if (chownTo) await chown(markerPath(targetDir), chownTo.uid, chownTo.gid);
+  await chmod(markerPath(targetDir), 0o600 | (mode & 0o040));
+}
+
+/** Keeps the current marker (if any) under a hidden hard link, so a failed restore can put back the very same file. */
+async function keepMarker(targetDir: string): Promise<string | undefined> {
+  const backup = tempPathFor(markerPath(targetDir));
+  try {
+    await link(markerPath(targetDir), backup);
+    return backup;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function putBackMarker(targetDir: string, backup: string | undefined): Promise<void> {
+  if (backup === undefined) {
+    await removeRestoredMarker(targetDir);
+    return;
+  }
+  await rename(backup, markerPath(targetDir));
+  await removeIfExists(backup); // rename between two links of one file does nothing
+}
+
+export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
+  const dir = setDir(req.encryptedDir, req.setId);
+  const { dataKey, header } = await unwrapSetKey(dir, req.keyring); // the only key-provider call
+  try {
+    assertManifestOf(req.encryptedDir, req.setId, header.context.setId);
+    const manifest = await readManifestWithKey(dir, dataKey);
+    await checkSetListing(dir, manifest);
+
+    const createdDir = await prepareTarget(req.targetDir, req.owner);
+    const staged: Staged[] = manifest.files.map((f) => ({
+      name: f.name,
+      tmp: tempPathFor(join(req.targetDir, f.name)),
+    }));
+    let placed = false;
+    try {
+      const conflicts = await findConflicts(req.targetDir, manifest);
+      if (conflicts.length > 0 && !req.force) {
+        throw new UserError(
+          `${join(req.targetDir, conflicts[0] ?? '')} already exists${conflicts.length > 1 ? ` (${conflicts.length - 1} more files there clash with this set)` : ''}; refusing to overwrite it (pass --force to replace it, or restore into an empty directory)`,
+        );
+      }
+      const bytes = manifest.files.reduce((s, f) => s + f.size, 0);
+      await checkSpace(req.targetDir, bytes);
+      const chownTo = await effectiveOwner(req.targetDir, req.owner);
+
+      req.progress.start(bytes, staged.length);
+      try {
+        await mapLimit(manifest.files, req.parallelism, async (entry) => {
+          const tmp = staged.find((s) => s.name === entry.name)?.tmp ?? '';
+          await decryptEntry(dir, manifest, entry, dataKey, tmp, (n) => req.progress.add(n));
+          req.progress.fileDone(entry.name);
+        });
+      } finally {
+        req.progress.stop();
+      }
+
+      const files = await finishFiles(staged, manifest, req.targetDir, chownTo, req.mode);
+      const marker: RestoredMarker = { setId: req.setId, restoredAt: new Date().toISOString(), files };
+      const markerBackup = await keepMarker(req.targetDir);
+      const placement = new Placement(req.targetDir, staged, conflicts, req.force);
+      try {
+        // Before the first rename: a running `watch` must know these files are restored, not new snapshots.
+        await placeMarker(req.targetDir, marker, chownTo, req.mode);
+        try {
+          await placement.run();
+        } catch (err) {
+          await placement.undo();
+          throw err;
+        }
+      } catch (err) {
+        await putBackMarker(req.targetDir, markerBackup);
+        throw err;
+      }
+      placed = true;
+      if (markerBackup) await removeIfExists(markerBackup);
+      await placement.discardReplaced();
+      // `watch` drops a marker whose set it cannot see complete; the set was incomplete until the last rename.
+      if ((await readRestoredMarker(req.targetDir))?.setId !== req.setId) {
+        await placeMarker(req.targetDir, marker, chownTo, req.mode);
+      }
+      return { manifest, marker, bytes, ...(chownTo ? { chowned: chownTo } : {}) };
+    } finally {
+      for (const s of staged) await removeIfExists(s.tmp);
+      if (!placed && createdDir) await rmdir(req.targetDir).catch(() => undefined);
+    }
+  } finally {
+    dataKey.fill(0);
+  }
+}

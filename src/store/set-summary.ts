@@ -1,0 +1,183 @@
+/**
+ * What `list` shows about a sealed set, without any key: set.json for the details, the file headers
+ * (which hold the context and the wrapped key ids in clear) when set.json is missing, real file sizes
+ * from the disk, the wrapping keys from the manifest's header (what a restore will really need), and
+ * the last verification from status.json.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode, errorMessage } from '../errors.js';
+import { PullReader } from '../format/chunks.js';
+import { readHeader } from '../format/file.js';
+import type { ParsedHeader } from '../format/header.js';
+import type { FileRole, SnapshotFormat } from '../format/manifest.js';
+import { plaintextLengthFor } from '../format/payload.js';
+import { readChunks } from '../io/durable.js';
+import { ENCRYPTED_SUFFIX, MANIFEST_FILE, encryptedNameFor, setDir } from './layout.js';
+import { readSetInfo, readSetStatus, type SetInfo, type SetStatus } from './set-info.js';
+
+export interface SetSummaryFile {
+  name: string;
+  role: FileRole;
+  /** Plaintext bytes (from set.json, or computed from the encrypted size). */
+  size: number | null;
+  /** Bytes on disk now (null when the file is missing). */
+  encryptedSize: number | null;
+}
+
+export interface SetSummary {
+  setId: string;
+  /** When the snapshot was completed (mtime of its summary / .rdb), ISO 8601. */
+  snapshotTime: string | null;
+  sealedAt: string | null;
+  instance: string | null;
+  format: SnapshotFormat | null;
+  stem: string | null;
+  snapshotId: string | null;
+  shardCount: number | null;
+  files: SetSummaryFile[];
+  plaintextBytes: number | null;
+  /** Every encrypted file of the set, manifest included. */
+  encryptedBytes: number;
+  wrappedKeys: { provider: string; keyId: string }[];
+  lastVerification: SetStatus | null;
+  /** Where the details came from. */
+  source: 'set.json' | 'headers';
+  /** What looks wrong without a key (missing or extra files, unreadable headers). */
+  problems: string[];
+}
+
+async function headerOf(path: string): Promise<ParsedHeader> {
+  const reader = new PullReader(readChunks(path, 64 * 1024));
+  try {
+    return await readHeader(reader, 'header');
+  } finally {
+    await reader.close();
+  }
+}
+
+async function sizeOf(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function roleOf(name: string): FileRole {
+  if (name.endsWith('.rdb')) return 'rdb';
+  return name.endsWith('-summary.dfs') ? 'summary' : 'shard';
+}
+
+/** "20261123T174005.123Z_dump" → "2026-11-23T17:40:05.123Z". */
+export function timeFromSetId(setId: string): string | null {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z_/.exec(setId);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z` : null;
+}
+
+function restoreOrder(a: SetSummaryFile, b: SetSummaryFile): number {
+  const rank = (f: SetSummaryFile) => (f.role === 'shard' ? 0 : 1);
+  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+}
+
+function fromInfo(info: SetInfo): Omit<SetSummary, 'encryptedBytes' | 'lastVerification' | 'problems'> {
+  const files = info.files.map((f) => ({ name: f.name, role: f.role, size: f.size, encryptedSize: null }));
+  return {
+    setId: info.setId,
+    snapshotTime: info.snapshotTime,
+    sealedAt: info.sealedAt,
+    instance: info.instance,
+    format: info.format,
+    stem: info.stem,
+    snapshotId: info.snapshotId,
+    shardCount: info.shardCount,
+    files,
+    plaintextBytes: files.reduce((s, f) => s + f.size, 0),
+    wrappedKeys: info.wrappedKeys,
+    source: 'set.json',
+  };
+}
+
+async function fromHeaders(
+  dir: string,
+  setId: string,
+  names: string[],
+  problems: string[],
+): Promise<Omit<SetSummary, 'encryptedBytes' | 'lastVerification' | 'problems'>> {
+  const files: SetSummaryFile[] = [];
+  let instance: string | null = null;
+  for (const encName of names) {
+    const name = encName.slice(0, -ENCRYPTED_SUFFIX.length);
+    const path = join(dir, encName);
+    try {
+      const h = await headerOf(path);
+      instance ??= h.context.instance;
+      const onDisk = (await sizeOf(path)) ?? 0;
+      if (h.context.fileName !== name)
+        problems.push(`${encName}: its header names file "${h.context.fileName}"`);
+      if (h.context.setId !== setId) problems.push(`${encName}: its header names set ${h.context.setId}`);
+      const size = plaintextLengthFor(onDisk - h.raw.length, h.segmentSize) ?? null;
+      files.push({ name, role: roleOf(name), size, encryptedSize: null });
+    } catch (err) {
+      problems.push(`${encName}: ${errorMessage(err)}`); // not counted as part of the set
+    }
+  }
+  files.sort(restoreOrder);
+  const shards = files.filter((f) => f.role === 'shard').length;
+  const format = files.length === 0 ? null : files.some((f) => f.name.endsWith('.dfs')) ? 'dfs' : 'rdb';
+  const summary = files.find((f) => f.role === (format === 'dfs' ? 'summary' : 'rdb'));
+  const stem = summary ? summary.name.replace(/(-summary\.dfs|\.rdb)$/, '') : null;
+  const sizes = files.map((f) => f.size);
+  return {
+    setId,
+    snapshotTime: timeFromSetId(setId),
+    sealedAt: null,
+    instance,
+    format,
+    stem,
+    snapshotId: null,
+    shardCount: format === 'dfs' ? shards : null,
+    files,
+    plaintextBytes: sizes.every((s) => s !== null) ? sizes.reduce<number>((s, n) => s + (n ?? 0), 0) : null,
+    wrappedKeys: [],
+    source: 'headers',
+  };
+}
+
+/** Summarises one published set; never needs a key and never throws for a damaged set. */
+export async function summariseSet(encryptedDir: string, setId: string): Promise<SetSummary> {
+  const dir = setDir(encryptedDir, setId);
+  const problems: string[] = [];
+  const present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX)).sort();
+  const info = await readSetInfo(dir).catch(() => undefined);
+  const base = info ? fromInfo(info) : await fromHeaders(dir, setId, present, problems);
+  if (!info) problems.push('set.json is missing: details were read from the file headers');
+
+  const listed = new Set(base.files.map((f) => encryptedNameFor(f.name)));
+  for (const n of present) if (!listed.has(n)) problems.push(`${n}: extra file, not part of this set`);
+  let encryptedBytes = 0;
+  for (const f of base.files) {
+    f.encryptedSize = await sizeOf(join(dir, encryptedNameFor(f.name)));
+    if (f.encryptedSize === null) problems.push(`${encryptedNameFor(f.name)}: missing`);
+    encryptedBytes += f.encryptedSize ?? 0;
+  }
+  const manifestPath = join(dir, MANIFEST_FILE);
+  const manifestSize = await sizeOf(manifestPath);
+  encryptedBytes += manifestSize ?? 0;
+  let wrappedKeys = base.wrappedKeys;
+  if (manifestSize === null) {
+    problems.push(`${MANIFEST_FILE}: missing (the set cannot be verified or restored)`);
+  } else {
+    try {
+      const h = await headerOf(manifestPath);
+      // The manifest header is what restore unwraps: it is the truth about the wrapping keys.
+      wrappedKeys = h.wrappedKeys.map(({ provider, keyId }) => ({ provider, keyId }));
+      if (h.context.setId !== setId) problems.push(`${MANIFEST_FILE}: belongs to set ${h.context.setId}`);
+    } catch (err) {
+      problems.push(`${MANIFEST_FILE}: ${errorMessage(err)}`);
+    }
+  }
+  const status = await readSetStatus(dir).catch(() => undefined);
+  return { ...base, setId, encryptedBytes, wrappedKeys, lastVerification: status ?? null, problems };
+}

@@ -27,8 +27,8 @@ export class RedisServer {
   }
 
   /** Starts redis-server with `dir`, no automatic saves, and waits until it has loaded its data. */
-  static async start(dir: string, extra: string[] = []): Promise<RedisServer> {
-    const port = await freePort();
+  static async start(dir: string, extra: string[] = [], fixedPort?: number): Promise<RedisServer> {
+    const port = fixedPort ?? (await freePort());
     const child = spawn(
       'redis-server',
       [

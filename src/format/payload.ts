@@ -2,7 +2,14 @@
  * Tink's AES-GCM-HKDF streaming AEAD (AES-256, HKDF-SHA256), exactly as docs/FORMAT.md "Payload" states.
  * Pure: works on async iterables of bytes, knows nothing of files.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { IntegrityError } from '../errors.js';
 import { PullReader, splitTail } from './chunks.js';
 import {
@@ -77,7 +84,10 @@ export async function* encryptPayload(
   const salt = Buffer.from(randomness?.salt ?? randomBytes(SALT_LENGTH));
   const prefix = Buffer.from(randomness?.noncePrefix ?? randomBytes(NONCE_PREFIX_LENGTH));
   if (salt.length !== SALT_LENGTH || prefix.length !== NONCE_PREFIX_LENGTH) throw new Error('bad randomness');
-  const key = deriveFileKey(params.dataKey, salt, params.associatedData);
+  const rawKey = deriveFileKey(params.dataKey, salt, params.associatedData);
+  // One KeyObject for all segments: creating a cipher from raw bytes re-imports the key every time.
+  const key: KeyObject = createSecretKey(rawKey);
+  rawKey.fill(0);
   const reader = new PullReader(source);
   try {
     yield Buffer.concat([Buffer.from([STREAM_HEADER_LENGTH]), salt, prefix]);
@@ -97,7 +107,6 @@ export async function* encryptPayload(
       if (last) return;
     }
   } finally {
-    key.fill(0);
     await reader.close();
   }
 }
@@ -121,35 +130,33 @@ export async function* decryptPayload(
   if (streamHeader[0] !== STREAM_HEADER_LENGTH) fail('corrupt payload header');
   const salt = streamHeader.subarray(1, 1 + SALT_LENGTH);
   const prefix = streamHeader.subarray(1 + SALT_LENGTH);
-  const key = deriveFileKey(params.dataKey, salt, params.associatedData);
-  try {
-    for (let index = 0; ; index++) {
-      if (index >= MAX_SEGMENTS) fail('too many segments');
-      const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
-      const have = await reader.fill(full + 1);
-      const last = have <= full;
-      if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
-      const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
-      const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
-      decipher.setAuthTag(tag);
-      const outs: Buffer[] = [];
-      for (const slice of body) {
-        const out = decipher.update(slice);
-        if (out.length > 0) outs.push(out);
-      }
-      try {
-        const fin = decipher.final();
-        if (fin.length > 0) outs.push(fin);
-      } catch {
-        fail(
-          `authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
-        );
-      }
-      // Only now, with the segment's tag checked, is its plaintext released.
-      for (const o of outs) yield o;
-      if (last) return;
+  const rawKey = deriveFileKey(params.dataKey, salt, params.associatedData);
+  const key: KeyObject = createSecretKey(rawKey);
+  rawKey.fill(0);
+  for (let index = 0; ; index++) {
+    if (index >= MAX_SEGMENTS) fail('too many segments');
+    const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
+    const have = await reader.fill(full + 1);
+    const last = have <= full;
+    if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
+    const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+    decipher.setAuthTag(tag);
+    const outs: Buffer[] = [];
+    for (const slice of body) {
+      const out = decipher.update(slice);
+      if (out.length > 0) outs.push(out);
     }
-  } finally {
-    key.fill(0);
+    try {
+      const fin = decipher.final();
+      if (fin.length > 0) outs.push(fin);
+    } catch {
+      fail(
+        `authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
+      );
+    }
+    // Only now, with the segment's tag checked, is its plaintext released.
+    for (const o of outs) yield o;
+    if (last) return;
   }
 }

@@ -8,7 +8,7 @@ import { UserError, errnoCode } from '../errors.js';
 import { KeyProviderError } from './errors.js';
 import { VaultRequestError, type VaultHttp } from './vault-http.js';
 
-export const DEFAULT_K8S_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+export { DEFAULT_K8S_TOKEN_FILE } from './vault-defaults.js';
 
 export type VaultAuthConfig =
   | { method: 'token'; token?: string; tokenFile?: string }

@@ -7,9 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { UserError, errnoCode } from '../errors.js';
 import type { ParsedOptions, ProviderFactory } from './options.js';
 import type { KeyProvider } from './provider.js';
-import { DEFAULT_K8S_TOKEN_FILE, type VaultAuthConfig } from './vault-login.js';
-import { VaultTransitProvider } from './vault-provider.js';
-import { VaultSession } from './vault-session.js';
+import { DEFAULT_K8S_TOKEN_FILE } from './vault-defaults.js';
+import type { VaultAuthConfig } from './vault-login.js';
+import type { VaultSession } from './vault-session.js';
+
+// node-vault (and axios) are loaded only when a Vault key is configured, to keep start-up light.
+const loadSession = () => import('./vault-session.js');
+const loadProvider = () => import('./vault-provider.js');
 
 const AUTH_METHODS = ['token', 'kubernetes', 'approle'] as const;
 const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/;
@@ -106,6 +110,7 @@ async function sessionFromOptions(opts: ParsedOptions): Promise<VaultSession> {
     }
   }
   const namespace = str(opts, 'vaultNamespace');
+  const { VaultSession } = await loadSession();
   return new VaultSession(
     { addr, ...(namespace ? { namespace } : {}), ...(caCert ? { caCert } : {}) },
     authConfig(opts),
@@ -149,10 +154,12 @@ export const vaultFactory: ProviderFactory = {
     const defaultMount = cleanMount(str(opts, 'vaultMount') ?? 'transit', '--vault-mount');
     const keys = specs.map((s) => parseVaultKey(s, defaultMount));
     const session = await sessionFromOptions(opts);
+    const { VaultTransitProvider } = await loadProvider();
     return keys.map((k) => new VaultTransitProvider(session, k.mount, k.name));
   },
   async fromSpec(value, opts): Promise<KeyProvider> {
     const key = parseVaultKey(value, cleanMount(str(opts, 'vaultMount') ?? 'transit', '--vault-mount'));
+    const { VaultTransitProvider } = await loadProvider();
     return new VaultTransitProvider(await sessionFromOptions(opts), key.mount, key.name);
   },
 };

@@ -1,6 +1,7 @@
 /** pino logger: JSON lines on stdout, pretty when stdout is a terminal; secrets redacted by path. */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -33,6 +34,8 @@ export function createLogger(level: LevelWithSilent = 'info', forcePretty?: bool
   };
   const usePretty = forcePretty ?? Boolean(process.stdout.isTTY);
   if (usePretty) {
+    // Loaded only for terminals: the JSON path (services, containers) does not pay for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(opts, pretty({ colorize: true, sync: true, ignore: 'pid,hostname,name' }));
   }
   return pino(opts, pino.destination({ dest: 1, sync: true }));

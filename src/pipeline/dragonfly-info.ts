@@ -1,8 +1,8 @@
 /** Asks Dragonfly (or Redis) whether it is still loading a snapshot: INFO persistence, field `loading`. */
-import { Redis } from 'ioredis';
 
 /** true = loading finished, false = still loading, undefined = server not reachable (yet). */
 export async function loadingFinished(url: string): Promise<boolean | undefined> {
+  const { Redis } = await import('ioredis'); // only needed with --dragonfly-url
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,

@@ -1,0 +1,134 @@
+/**
+ * The encryptors compared, each as command lines: snapshot-guard (the built CLI), age, gpg --symmetric,
+ * openssl enc -aes-256-ctr, and a bare Node aes-256-gcm stream (context, encryption only).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { capture, onPath } from './proc.mjs';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'snapshot-guard');
+export const CLI_BUILT = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+
+/** Creates a snapshot-guard key file in `dir`; returns its path. */
+export async function makeKeyFile(dir) {
+  const keyFile = join(dir, `bench-${randomBytes(4).toString('hex')}.key`);
+  await capture(process.execPath, [CLI_PATH, 'keygen', '--out', keyFile]);
+  return keyFile;
+}
+
+function snapshotGuard() {
+  let key;
+  return {
+    name: 'snapshot-guard',
+    missing: () => (existsSync(CLI_BUILT) ? undefined : 'not built (npm run build)'),
+    async setup(dir) {
+      key = await makeKeyFile(dir);
+    },
+    encrypt: (i, o) => [process.execPath, [CLI_PATH, 'encrypt', i, '-o', o, '--key-file', key]],
+    // decrypt -o - authenticates the whole file before releasing anything (two passes): use a file.
+    decrypt: (i, o) => [process.execPath, [CLI_PATH, 'decrypt', i, '-o', o, '--key-file', key]],
+    decryptToStdout: false,
+    version: () => [process.execPath, [CLI_PATH, '--version']],
+  };
+}
+
+function age() {
+  let identity;
+  let recipient;
+  return {
+    name: 'age',
+    missing: () => (onPath('age') && onPath('age-keygen') ? undefined : 'not installed'),
+    async setup(dir) {
+      identity = join(dir, 'age-identity.txt');
+      await capture('age-keygen', ['-o', identity]);
+      recipient = (await capture('age-keygen', ['-y', identity])).trim();
+    },
+    encrypt: (i, o) => ['age', ['-e', '-r', recipient, ...(o === '-' ? [] : ['-o', o]), i]],
+    decrypt: (i, o) => ['age', ['-d', '-i', identity, ...(o === '-' ? [] : ['-o', o]), i]],
+    decryptToStdout: true,
+  };
+}
+
+function gpg() {
+  let home;
+  const common = () => [
+    '--homedir',
+    home,
+    '--batch',
+    '--yes',
+    '--quiet',
+    '--no-symkey-cache',
+    '--pinentry-mode',
+    'loopback',
+    '--passphrase',
+    'x', // a throwaway benchmark passphrase, not a secret
+  ];
+  return {
+    name: 'gpg --symmetric',
+    missing: () => (onPath('gpg') ? undefined : 'not installed'),
+    async setup(dir) {
+      home = join(dir, 'gnupg');
+      await mkdir(home, { mode: 0o700 });
+    },
+    encrypt: (i, o) => [
+      'gpg',
+      [...common(), '--compress-algo', 'none', '--cipher-algo', 'AES256', '--symmetric', '--output', o, i],
+    ],
+    decrypt: (i, o) => ['gpg', [...common(), '--decrypt', '--output', o, i]],
+    decryptToStdout: true,
+    /** gpg starts an agent in its home directory: stop exactly that one. */
+    async cleanup() {
+      if (home && onPath('gpgconf'))
+        await capture('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']).catch(() => undefined);
+    },
+  };
+}
+
+function opensslCtr() {
+  const key = randomBytes(32).toString('hex');
+  const iv = randomBytes(16).toString('hex');
+  const args = (i, o) => ['-aes-256-ctr', '-K', key, '-iv', iv, '-in', i, ...(o === '-' ? [] : ['-out', o])];
+  return {
+    name: 'openssl enc -aes-256-ctr',
+    missing: () => (onPath('openssl') ? undefined : 'not installed'),
+    async setup() {},
+    encrypt: (i, o) => ['openssl', ['enc', ...args(i, o)]],
+    decrypt: (i, o) => ['openssl', ['enc', '-d', ...args(i, o)]],
+    decryptToStdout: true,
+  };
+}
+
+function nodeGcm() {
+  const script = join(PROJECT_ROOT, 'bench', 'node-gcm.mjs');
+  return {
+    name: 'node aes-256-gcm stream',
+    context: true,
+    missing: () => undefined,
+    async setup() {},
+    encrypt: (i, o) => [process.execPath, [script, i, o]],
+    decrypt: undefined,
+    decryptToStdout: false,
+  };
+}
+
+export function allTools() {
+  return [snapshotGuard(), age(), opensslCtr(), gpg(), nodeGcm()];
+}
+
+/** One-line versions of the tools, for the report header. */
+export async function toolVersions() {
+  const first = async (cmd, args) =>
+    onPath(cmd) ? (await capture(cmd, args).catch(() => '?')).trim().split('\n')[0] : 'absent';
+  const pkg = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8'));
+  return {
+    'snapshot-guard': pkg.version,
+    node: process.version,
+    age: await first('age', ['--version']),
+    gpg: await first('gpg', ['--version']),
+    openssl: await first('openssl', ['version']),
+  };
+}

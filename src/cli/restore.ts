@@ -32,7 +32,13 @@ async function reasonToSkip(from: string, to: string): Promise<string | undefine
       return `restore skipped: ${to} already holds a complete snapshot (${last}); Dragonfly will load it`;
     }
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
+    const code = errnoCode(err);
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(
+        `permission denied: cannot look into ${to}; run restore as the owner of that directory or as root`,
+      );
+    }
+    if (code !== 'ENOENT') throw err;
   }
   try {
     if ((await sealedSetIds(from)).length === 0) {

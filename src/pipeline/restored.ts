@@ -2,6 +2,8 @@
  * Plaintext that `restore` put back for Dragonfly to load is not a new snapshot: it is shredded (not
  * sealed again) once Dragonfly reports that loading finished, or after a grace period without a URL.
  */
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   readRestoredMarker,
@@ -44,6 +46,19 @@ export async function restoredSetLoaded(
     return done === true;
   }
   return now - Date.parse(marker.restoredAt) >= policy.graceMs;
+}
+
+/** Whether any file the marker names is still present with the identity restore gave it. */
+export async function anyRestoredFileLeft(dragonflyDir: string, marker: RestoredMarker): Promise<boolean> {
+  for (const m of marker.files) {
+    try {
+      const st = await lstat(join(dragonflyDir, m.name));
+      if (st.ino === m.ino && st.size === m.size && st.mtimeMs === m.mtimeMs) return true;
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
 }
 
 export async function forgetMarker(dragonflyDir: string): Promise<void> {

@@ -15,6 +15,7 @@ import { scanDirectory, type OrphanShard, type SnapshotSet } from '../snapshots/
 import { Backoff } from './backoff.js';
 import { failureReason, SourceChangedError } from './errors.js';
 import {
+  anyRestoredFileLeft,
   currentMarker,
   forgetMarker,
   isRestoredSet,
@@ -372,7 +373,10 @@ export class Watcher {
     marker: NonNullable<Awaited<ReturnType<typeof currentMarker>>>,
   ): Promise<void> {
     if (restored.length === 0) {
-      await forgetMarker(this.cfg.dragonflyDir); // restored files are gone or were replaced
+      // Forget the marker only when none of its files is still there as restored (a restore may be
+      // half-way through its renames, with the summary not yet in place).
+      if (!(await anyRestoredFileLeft(this.cfg.dragonflyDir, marker)))
+        await forgetMarker(this.cfg.dragonflyDir);
       return;
     }
     if (!(await restoredSetLoaded(marker, this.cfg.restored, this.log))) {

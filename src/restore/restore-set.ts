@@ -199,7 +199,14 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
       }
 
       const files = await finishFiles(staged, manifest, req.targetDir, chownTo, req.mode);
-      const marker: RestoredMarker = { setId: req.setId, restoredAt: new Date().toISOString(), files };
+      // Files of an earlier restore that Dragonfly has not loaded yet stay marked (watch must not seal them).
+      const earlier = (await readRestoredMarker(req.targetDir))?.files ?? [];
+      const ours = new Set(files.map((f) => f.name));
+      const marker: RestoredMarker = {
+        setId: req.setId,
+        restoredAt: new Date().toISOString(),
+        files: [...files, ...earlier.filter((f) => !ours.has(f.name))],
+      };
       const markerBackup = await keepMarker(req.targetDir);
       const placement = new Placement(req.targetDir, staged, conflicts, req.force);
       try {

@@ -74,11 +74,14 @@ async function readHead(path: string): Promise<Buffer> {
   }
 }
 
+/** Aux fields of a DFS file; undefined when it is unreadable (gone, not ours to read, not a DFS file). */
 async function auxOf(path: string): Promise<Map<string, string> | undefined> {
   try {
     return parseRdbPrologue(await readHead(path)).aux;
   } catch (err) {
-    if (err instanceof RdbParseError || errnoCode(err) === 'ENOENT') return undefined;
+    const code = errnoCode(err);
+    if (err instanceof RdbParseError || code === 'ENOENT' || code === 'EACCES' || code === 'EPERM')
+      return undefined;
     throw err;
   }
 }
@@ -161,7 +164,7 @@ async function dfsSet(
     return undefined;
   };
   const aux = await auxOf(summary.path);
-  if (!aux) return report('summary file is not a readable DFS file; set not sealed');
+  if (!aux) return report('summary file is not a readable DFS file (or permission denied); set not sealed');
   const snapshotId = aux.get('snapshot-id');
   const shardCount = Number(aux.get('shard-count'));
   if (!snapshotId) return report('summary file has no snapshot-id; set not sealed');

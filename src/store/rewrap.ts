@@ -77,30 +77,44 @@ async function newWrappings(
   ctx: KeyContext,
 ): Promise<WrappedKey[]> {
   const kept = current.filter((w) => !req.drop.some((d) => d.matches(w)));
+  const made: { p: KeyProvider; w: WrappedKey }[] = [];
   for (const p of req.to) {
-    const i = kept.findIndex((w) => p.canUnwrap(w));
-    const existing = kept[i];
-    if (existing && p.rewrap)
-      kept[i] = await p.rewrap(existing, ctx); // newest key version, server-side
-    else if (!existing) kept.push(await p.wrap(dataKey, ctx));
+    const existing = kept.find((w) => p.canUnwrap(w));
+    if (!existing) {
+      const w = await p.wrap(dataKey, ctx);
+      kept.push(w);
+      made.push({ p, w });
+    } else if (!p.rewrap) {
+      made.push({ p, w: existing }); // e.g. a local key: its copy is already current
+    } else {
+      // Server-side (KMS ReEncrypt, Vault rewrap): the newest key version, the data key never leaves.
+      const w = await p.rewrap(existing, ctx);
+      // The same key (a newer version) replaces its old copy; another key (an alias that matched a
+      // copy of a different key) is added beside it, so no key loses access without --drop-key.
+      const same = kept.findIndex((x) => x.provider === w.provider && x.keyId === w.keyId);
+      if (same >= 0) kept[same] = w;
+      else kept.push(w);
+      made.push({ p, w });
+    }
   }
   if (kept.length === 0) {
     throw new UserError(
       `${req.setId}: refusing to drop its last wrapping key (${describeKeys(current)}); add one with --to-key first`,
     );
   }
-  if (kept.length > MAX_WRAPPED_KEYS)
+  if (kept.length > MAX_WRAPPED_KEYS) {
     throw new UserError(`${req.setId}: at most ${MAX_WRAPPED_KEYS} wrapping keys per set`);
+  }
   // A copy that does not unwrap to the same data key would make the set unrecoverable once old keys go.
-  for (const p of req.to) {
-    const w = kept.find((x) => p.canUnwrap(x));
-    const back = w ? await p.unwrap(w, ctx) : undefined;
-    const same = back?.length === dataKey.length && timingSafeEqual(back, dataKey);
-    back?.fill(0);
-    if (!same)
+  for (const { p, w } of made) {
+    const back = await p.unwrap(w, ctx);
+    const same = back.length === dataKey.length && timingSafeEqual(back, dataKey);
+    back.fill(0);
+    if (!same) {
       throw new UserError(
         `${p.description} did not give back the set's data key after wrapping it; nothing was changed`,
       );
+    }
   }
   return kept;
 }

@@ -149,7 +149,12 @@ async function fromHeaders(
 export async function summariseSet(encryptedDir: string, setId: string): Promise<SetSummary> {
   const dir = setDir(encryptedDir, setId);
   const problems: string[] = [];
-  const present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX)).sort();
+  let present: string[] = [];
+  try {
+    present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX)).sort();
+  } catch (err) {
+    problems.push(`cannot list the set directory: ${errorMessage(err)}`);
+  }
   const info = await readSetInfo(dir).catch(() => undefined);
   const base = info ? fromInfo(info) : await fromHeaders(dir, setId, present, problems);
   if (!info) problems.push('set.json is missing: details were read from the file headers');

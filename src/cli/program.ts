@@ -3,6 +3,7 @@ import { keygenCommand } from './keygen.js';
 import { encryptCommand } from './encrypt.js';
 import { decryptCommand } from './decrypt.js';
 import { watchCommand } from './watch.js';
+import { doctorCommand } from './doctor.js';
 import { restoreCommand } from './restore.js';
 import { verifyCommand } from './verify.js';
 import { listCommand } from './list.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     keygenCommand(),
     encryptCommand(),
     decryptCommand(),
+    doctorCommand(),
   ]) {
     program.addCommand(sub.exitOverride());
   }

@@ -3,9 +3,11 @@
  * any configured rule keeps it; the newest verified set is always kept; only set directories are ever
  * removed (moved into staging first, so a half-deleted set is never visible as published).
  */
-import { readdir, rename, rm, mkdir } from 'node:fs/promises';
+import { rename, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSetId, setDir, STAGING_DIR } from '../store/layout.js';
+import { setDir, STAGING_DIR } from '../store/layout.js';
+import { sealedSetIds } from '../store/sets.js';
+import { timeFromSetId } from '../store/set-summary.js';
 import { readSetStatus } from '../store/set-info.js';
 import { fsyncDir } from '../io/durable.js';
 
@@ -14,16 +16,9 @@ export interface RetentionPolicy {
   keepWithinMs?: number;
 }
 
-/** Set ids are "<UTC time>_<stem>": the time prefix sorts them. Returns ids newest first. */
-export async function publishedSetIds(encryptedDir: string): Promise<string[]> {
-  const names = await readdir(encryptedDir);
-  return names.filter(isSetId).sort().reverse();
-}
-
-export function setTimeMs(setId: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(setId);
-  if (!m) return 0;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
+function setTimeMs(setId: string): number {
+  const iso = timeFromSetId(setId);
+  return iso ? Date.parse(iso) : 0;
 }
 
 export async function applyRetention(
@@ -32,7 +27,7 @@ export async function applyRetention(
   now = Date.now(),
 ): Promise<string[]> {
   if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return [];
-  const ids = await publishedSetIds(encryptedDir);
+  const ids = await sealedSetIds(encryptedDir);
   let newestVerified: string | undefined;
   for (const id of ids) {
     if ((await readSetStatus(setDir(encryptedDir, id)))?.ok) {

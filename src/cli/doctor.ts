@@ -1,0 +1,169 @@
+/**
+ * `snapshot-guard doctor`: one screen that says whether this host can seal and restore, for the
+ * 3 a.m. question "is the backup path healthy?". Reads and checks; changes nothing (it does not even
+ * create --out). Each line is ok / warn / FAIL with the fix; exit 1 when anything failed.
+ */
+import { Command, Option } from 'commander';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { errorMessage } from '../errors.js';
+import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import type { Keyring } from '../keys/keyring.js';
+import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
+import { loadingFinished } from '../pipeline/dragonfly-info.js';
+import { unwrapSetKey } from '../pipeline/verify-set.js';
+import { scanDirectory } from '../snapshots/scan.js';
+import { QUARANTINE_DIR, STAGING_DIR, setDir } from '../store/layout.js';
+import { sealedSetIds } from '../store/sets.js';
+import { readSetStatus } from '../store/set-info.js';
+import { VERSION } from '../version.js';
+
+type Level = 'ok' | 'warn' | 'FAIL';
+
+class Report {
+  failures = 0;
+  line(level: Level, what: string): void {
+    if (level === 'FAIL') this.failures++;
+    process.stdout.write(`${level.padEnd(4)}  ${what}\n`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function checkDirs(r: Report, dir: string, out: string): Promise<boolean> {
+  try {
+    rejectRemoteDir(dir);
+    if (!(await exists(out))) {
+      r.line('warn', `--out ${out} does not exist yet; watch creates it (mode 0700)`);
+      return true;
+    }
+    const checked = await checkDirectories({
+      dragonflyDir: dir,
+      encryptedDir: out,
+      allowGroupAccess: true,
+      strict: false,
+    });
+    for (const w of checked.warnings) r.line('warn', w);
+    r.line('ok', `directories usable: --dir ${dir}, --out ${out}`);
+    return true;
+  } catch (err) {
+    r.line('FAIL', errorMessage(err));
+    return false;
+  }
+}
+
+async function checkSnapshots(r: Report, dir: string): Promise<void> {
+  try {
+    const scan = await scanDirectory(dir);
+    for (const p of scan.problems) r.line('warn', `${p.name}: ${p.problem}`);
+    if (scan.sets.length === 0) r.line('ok', `no unsealed snapshot waiting in ${dir}`);
+    for (const s of scan.sets) {
+      const age = Math.round((Date.now() - s.snapshotTimeMs) / 1000);
+      r.line(
+        age > 600 ? 'warn' : 'ok',
+        `unsealed ${s.format} snapshot "${s.stem}" (${s.files.length} files), ${age} s old${age > 600 ? ': is watch running?' : ''}`,
+      );
+    }
+  } catch (err) {
+    r.line('FAIL', `cannot scan ${dir}: ${errorMessage(err)}`);
+  }
+}
+
+async function checkKeys(r: Report, keyring: Keyring): Promise<void> {
+  try {
+    await keyring.check();
+    // A real round trip proves the permissions sealing and restoring need (generate/wrap and unwrap).
+    const ctx = { instance: 'snapshot-guard-doctor', setId: `doctor-${Date.now()}` };
+    const key = await keyring.newDataKey(ctx);
+    const back = await keyring.unwrap(key.wrapped, ctx, 'doctor round trip');
+    const same = back.equals(key.plaintext);
+    key.plaintext.fill(0);
+    back.fill(0);
+    r.line(same ? 'ok' : 'FAIL', `keys can wrap and unwrap a data key: ${keyring.describe()}`);
+  } catch (err) {
+    r.line('FAIL', `key provider: ${errorMessage(err)}`);
+  }
+}
+
+async function checkSealed(r: Report, out: string, keyring: Keyring): Promise<void> {
+  if (!(await exists(out))) return;
+  for (const [sub, what] of [
+    [STAGING_DIR, 'interrupted seals (discarded when watch starts)'],
+    [QUARANTINE_DIR, 'quarantined sets that failed verification (never deleted; inspect them)'],
+  ] as const) {
+    const n = (await readdir(join(out, sub)).catch(() => [])).length;
+    if (n > 0) r.line('warn', `${n} ${what} in ${join(out, sub)}`);
+  }
+  const ids = await sealedSetIds(out);
+  const newest = ids[0];
+  if (!newest) {
+    r.line('warn', `no sealed set in ${out} yet`);
+    return;
+  }
+  const status = await readSetStatus(setDir(out, newest));
+  const verified = status
+    ? `last verified ${status.verifiedAt}: ${status.ok ? 'ok' : `FAILED (${status.error ?? ''})`}`
+    : 'never verified';
+  r.line(status && !status.ok ? 'FAIL' : 'ok', `${ids.length} sealed set(s); newest ${newest}, ${verified}`);
+  try {
+    const { dataKey } = await unwrapSetKey(setDir(out, newest), keyring);
+    dataKey.fill(0);
+    r.line(
+      'ok',
+      `the newest set's data key unwraps with these keys (full check: snapshot-guard verify --latest)`,
+    );
+  } catch (err) {
+    r.line('FAIL', `cannot unwrap the newest set: ${errorMessage(err)}`);
+  }
+}
+
+export function doctorCommand(): Command {
+  const cmd = new Command('doctor')
+    .description(
+      'check that this host can seal and restore: directories, permissions, keys, sealed sets, Dragonfly',
+    )
+    .addOption(new Option('--dir <dir>', "Dragonfly's --dir").env('SNAPSHOT_GUARD_DIR').makeOptionMandatory())
+    .addOption(
+      new Option('--out <dir>', 'the sealed-set directory (watch --out)')
+        .env('SNAPSHOT_GUARD_OUT')
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--dragonfly-url <url>', 'redis://[:password@]host:port, to check Dragonfly answers').env(
+        'SNAPSHOT_GUARD_DRAGONFLY_URL',
+      ),
+    );
+  addKeyOptions(cmd);
+  return cmd.action(async (opts: ParsedOptions) => {
+    const r = new Report();
+    const dir = resolve(opts.dir as string);
+    const out = resolve(opts.out as string);
+    r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
+    if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
+    let keyring: Keyring | undefined;
+    try {
+      keyring = await keyringFromOptions(opts);
+    } catch (err) {
+      r.line('FAIL', errorMessage(err));
+    }
+    if (keyring) {
+      await checkKeys(r, keyring);
+      await checkSealed(r, out, keyring).catch((err: unknown) => r.line('FAIL', errorMessage(err)));
+      await keyring.close();
+    }
+    const url = opts.dragonflyUrl as string | undefined;
+    if (url) {
+      const loaded = await loadingFinished(url).catch(() => undefined);
+      if (loaded === undefined)
+        r.line('FAIL', 'Dragonfly does not answer at --dragonfly-url (address, password, or is it running?)');
+      else r.line('ok', `Dragonfly answers; ${loaded ? 'not loading' : 'still loading a snapshot'}`);
+    }
+    process.stdout.write(r.failures === 0 ? 'all checks passed\n' : `${r.failures} check(s) failed\n`);
+    if (r.failures > 0) process.exitCode = 1;
+  });
+}

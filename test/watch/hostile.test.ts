@@ -197,6 +197,23 @@ describe.skipIf(!canMount())('full disk (real tmpfs, ENOSPC)', () => {
   });
 });
 
+describe.skipIf(!canMount())('--once on a full disk', () => {
+  it('exits 1 with one line and leaves the plaintext, so a cron job notices', async () => {
+    ws = await workspace();
+    await mkdir(ws.out, { mode: 0o700 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', ws.out]);
+    mounts.push(ws.out);
+    const data = await writeRdbFile(ws.df, 'dump.rdb', 500_000);
+    const res = await runCli(['watch', ...ws.args('--once')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(
+      /^snapshot-guard: could not seal every snapshot \(no_space: .*\); the plaintext is untouched/,
+    );
+    expect((await readFile(join(ws.df, 'dump.rdb'))).equals(data)).toBe(true);
+  });
+});
+
 describe('shutdown and retention', () => {
   it('SIGTERM lets the current seal finish and exits 0', async () => {
     ws = await workspace();

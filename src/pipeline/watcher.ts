@@ -3,15 +3,10 @@
  * time, oldest first → shred. Failures back off and retry while the plaintext stays where it is.
  */
 import { watch, type FSWatcher } from 'chokidar';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import { IntegrityError } from '../errors.js';
-import { fsyncDir } from '../io/durable.js';
-import { QUARANTINE_DIR, STAGING_DIR, setDir, setIdFor } from '../store/layout.js';
-import { readSetInfo } from '../store/set-info.js';
-import { scanDirectory, type OrphanShard, type SnapshotSet } from '../snapshots/scan.js';
+import { setDir, setIdFor } from '../store/layout.js';
+import { scanDirectory, type SnapshotSet } from '../snapshots/scan.js';
 import { Backoff } from './backoff.js';
 import { failureReason, SourceChangedError } from './errors.js';
 import {
@@ -23,9 +18,9 @@ import {
   type RestoredPolicy,
 } from './restored.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import { encryptAndPublish, pathExists, shredSet, writeStatus, type SealConfig } from './seal.js';
-import { readManifestWithKey, unwrapSetKey, verifySetWithKey } from './verify-set.js';
-import { finishInterruptedShreds, shredFile } from './shred.js';
+import { encryptAndPublish, pathExists, shredSet, type SealConfig } from './seal.js';
+import { adoptPublished, discardStaging, removeSealedOrphans } from './recovery.js';
+import { finishInterruptedShreds } from './shred.js';
 import type { Manifest } from '../format/manifest.js';
 
 export interface WatchConfig extends SealConfig {
@@ -64,7 +59,7 @@ export class Watcher {
   }
 
   async start(): Promise<void> {
-    await this.discardStaging();
+    await discardStaging(this.cfg.encryptedDir);
     const finished = await finishInterruptedShreds(this.cfg.dragonflyDir, this.cfg.shredMode);
     if (finished.length > 0)
       this.log.info({ files: finished }, 'finished shredding plaintext of sealed sets (interrupted earlier)');
@@ -185,7 +180,7 @@ export class Watcher {
       await this.sealOne(set);
       this.cfg.observer.pending(pending.length - 1 - pending.indexOf(set), 0);
     }
-    await this.cleanOrphans(scan.orphanShards);
+    await removeSealedOrphans(scan.orphanShards, this.cfg);
     if (marker) await this.handleRestored(restored, marker);
   }
 
@@ -196,7 +191,7 @@ export class Watcher {
     let manifest: Manifest | undefined;
     // A published set with this id means an earlier run crashed after publishing: verify it, then shred.
     for (let n = 2; !manifest && (await pathExists(setDir(this.cfg.encryptedDir, setId))); n++) {
-      manifest = await this.checkPublished(set, setId);
+      manifest = await adoptPublished(set, setId, this.cfg);
       if (!manifest) setId = `${setIdFor(set.snapshotTimeMs, set.stem)}.${n}`;
     }
     manifest ??= await encryptAndPublish(set, setId, this.cfg);
@@ -204,47 +199,6 @@ export class Watcher {
     this.succeeded(set, manifest, started);
     const removed = await applyRetention(this.cfg.encryptedDir, this.cfg.retention);
     if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
-  }
-
-  /** Verifies an already published set against the plaintext; undefined if it holds another snapshot. */
-  private async checkPublished(set: SnapshotSet, setId: string): Promise<Manifest | undefined> {
-    const dir = setDir(this.cfg.encryptedDir, setId);
-    const { dataKey } = await unwrapSetKey(dir, this.cfg.keyring);
-    try {
-      const manifest = await readManifestWithKey(dir, dataKey);
-      const same =
-        manifest.files.length === set.files.length &&
-        set.files.every((f) => manifest.files.some((m) => m.name === f.name && m.size === f.size));
-      if (!same) return undefined;
-      try {
-        await verifySetWithKey(dir, dataKey, undefined, this.cfg.parallelism);
-      } catch (err) {
-        if (!(err instanceof IntegrityError)) throw err;
-        await this.quarantine(setId, errorMessage(err));
-        return await encryptAndPublish(set, setId, this.cfg);
-      }
-      await writeStatus(dir, { verifiedAt: new Date().toISOString(), ok: true });
-      this.log.info(
-        { setId },
-        'found this snapshot already sealed and verified (earlier run was interrupted); shredding its plaintext',
-      );
-      return manifest;
-    } finally {
-      dataKey.fill(0);
-    }
-  }
-
-  /** Moves a published set that fails verification out of the way; it is never deleted. */
-  private async quarantine(setId: string, reason: string): Promise<void> {
-    const qdir = join(this.cfg.encryptedDir, QUARANTINE_DIR);
-    await mkdir(qdir, { recursive: true, mode: 0o700 });
-    const target = join(qdir, `${setId}-${Date.now()}`);
-    await rename(setDir(this.cfg.encryptedDir, setId), target);
-    await fsyncDir(this.cfg.encryptedDir);
-    this.log.error(
-      { setId, reason, movedTo: target },
-      'published set failed verification; quarantined it and sealing the snapshot again',
-    );
   }
 
   private succeeded(set: SnapshotSet, manifest: Manifest, started: number): void {
@@ -317,55 +271,6 @@ export class Watcher {
     if (this.reported.has(message)) return;
     this.reported.add(message);
     this.log.warn(message);
-  }
-
-  /** Staging data from an interrupted run is never published: discard it. */
-  private async discardStaging(): Promise<void> {
-    const staging = join(this.cfg.encryptedDir, STAGING_DIR);
-    try {
-      for (const name of await readdir(staging))
-        await rm(join(staging, name), { recursive: true, force: true });
-    } catch {
-      /* no staging directory yet */
-    }
-  }
-
-  /**
-   * Shards left without their summary after a crash between shredding the summary and the shards:
-   * removed only when a published set of the same snapshot holds them and verifies.
-   */
-  private async cleanOrphans(orphans: OrphanShard[]): Promise<void> {
-    if (orphans.length === 0) return;
-    const candidates = new Map<string, OrphanShard[]>();
-    const ids = (await readdir(this.cfg.encryptedDir)).filter((n) => !n.startsWith('.'));
-    for (const id of ids) {
-      const info = await readSetInfo(setDir(this.cfg.encryptedDir, id));
-      if (!info || info.format !== 'dfs') continue;
-      const match = orphans.filter(
-        (o) =>
-          o.snapshotId &&
-          o.snapshotId === info.snapshotId &&
-          o.stem === info.stem &&
-          info.files.some((f) => f.name === o.file.name && f.size === o.file.size),
-      );
-      if (match.length > 0) candidates.set(id, match);
-    }
-    for (const [id, shards] of candidates) {
-      const dir = setDir(this.cfg.encryptedDir, id);
-      const { dataKey } = await unwrapSetKey(dir, this.cfg.keyring);
-      try {
-        const manifest = await verifySetWithKey(dir, dataKey, undefined, this.cfg.parallelism);
-        if (manifest.source.snapshotId !== shards[0]?.snapshotId) continue;
-      } finally {
-        dataKey.fill(0);
-      }
-      for (const o of shards) await shredFile(o.file, this.cfg.shredMode);
-      await fsyncDir(this.cfg.dragonflyDir);
-      this.log.info(
-        { setId: id, files: shards.map((o) => o.file.name) },
-        'removed leftover plaintext shards of an already sealed set',
-      );
-    }
   }
 
   private async handleRestored(

@@ -4,7 +4,7 @@
  * and the no-snapshot-lost invariant is checked after every kill and at the end.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeDfsSet, writeRdbFile } from '../helpers/dfs-writer.js';
@@ -75,6 +75,27 @@ describe('crash safety (SIGKILL)', () => {
       await finishAndCheck(ws, [snap]);
     },
   );
+
+  it('a published set that no longer verifies after a crash is quarantined (never deleted) and sealed again', async () => {
+    ws = await workspace();
+    const snap = await writeSnapshot(ws.df, 'dump-q', 'dfs');
+    const res = await runCli(['watch', ...ws.args('--once')], {
+      env: { SNAPSHOT_GUARD_TEST_CRASH_AT: 'after-publish' },
+    });
+    expect(res.code).toBe(137);
+    const [id] = await publishedSets(ws.out);
+    const victim = join(ws.out, id!, 'dump-q-0001.dfs.sg');
+    const bytes = await readFile(victim);
+    bytes[bytes.length - 100]! ^= 1;
+    await writeFile(victim, bytes);
+    const again = await runCli(['watch', ...ws.args('--once')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.toString()).toContain('published set failed verification; quarantined it');
+    const quarantined = await readdir(join(ws.out, '.quarantine'));
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]).toMatch(new RegExp(`^${id!.replace('.', '\\.')}-\\d+$`));
+    await finishAndCheck(ws, [snap]);
+  });
 
   const runs = Number(process.env.SG_CRASH_RUNS ?? 50);
   it(`random SIGKILLs during sealing (${runs} runs)`, { timeout: 600_000 }, async () => {

@@ -26,6 +26,7 @@ const POINTS = [
   'after-publish',
   'after-verify',
   'mid-shred',
+  'mid-overwrite',
   'after-shred',
 ];
 
@@ -50,7 +51,8 @@ async function finishAndCheck(w: Workspace, snapshots: WrittenSnapshot[]): Promi
   const where = await checkNothingLost(w.df, w.out, w.keyring, snapshots);
   for (const [label, places] of where)
     expect(places, `${label}; log: ${res.stdout.toString()}`).toEqual(['sealed']);
-  expect((await readdir(w.df)).filter((n) => !n.startsWith('.'))).toEqual([]);
+  // No plaintext left, not even an interrupted shred's hidden ".NAME.sg-shred" file.
+  expect(await readdir(w.df)).toEqual([]);
   // Each snapshot sealed exactly once; nothing left in staging.
   expect((await publishedSets(w.out)).length).toBe(snapshots.length);
   expect(await readdir(join(w.out, '.staging'))).toEqual([]);
@@ -70,7 +72,7 @@ describe('crash safety (SIGKILL)', () => {
       if (point === 'after-staging' || point === 'after-encrypt')
         expect(where.get('dump-crash')).toEqual(['plaintext']);
       if (point === 'after-verify') expect(where.get('dump-crash')).toEqual(['plaintext', 'sealed']);
-      if (point === 'mid-shred' || point === 'after-shred')
+      if (point === 'mid-shred' || point === 'mid-overwrite' || point === 'after-shred')
         expect(where.get('dump-crash')).toEqual(['sealed']);
       await finishAndCheck(ws, [snap]);
     },

@@ -105,6 +105,7 @@ describe('crash safety (SIGKILL)', () => {
     const snapshots: WrittenSnapshot[] = [];
     const outcomes = new Map<string, number>();
     let maxDelay = 80;
+    const verified = new Map<string, Map<string, Buffer>>();
     for (let i = 0; i < runs; i++) {
       const kind = i % 3 === 0 ? 'rdb' : 'dfs';
       snapshots.push(
@@ -120,7 +121,7 @@ describe('crash safety (SIGKILL)', () => {
       await d.waitFor((l) => l.msg === 'watching for finished snapshots', 30_000);
       await sleep(Math.random() * maxDelay);
       await d.kill('SIGKILL');
-      const where = await checkNothingLost(ws.df, ws.out, ws.keyring, snapshots);
+      const where = await checkNothingLost(ws.df, ws.out, ws.keyring, snapshots, verified);
       const key = [...where.values()].at(-1)?.join('+') ?? '';
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       // Aim the kills at the sealing window whatever the machine's speed: later after a kill that came

@@ -31,11 +31,18 @@ export async function checkNothingLost(
   encryptedDir: string,
   keyring: Keyring,
   snapshots: WrittenSnapshot[],
+  /** Published sets already verified by an earlier call (published sets never change). */
+  verified = new Map<string, Map<string, Buffer>>(),
 ): Promise<Map<string, string[]>> {
   const sealed: Map<string, Buffer>[] = [];
   for (const id of await publishedSets(encryptedDir)) {
     // Throws if any published set is incomplete or fails authentication.
-    sealed.push((await openSealedSet(encryptedDir, id, keyring)).files);
+    let files = verified.get(id);
+    if (!files) {
+      files = (await openSealedSet(encryptedDir, id, keyring)).files;
+      verified.set(id, files);
+    }
+    sealed.push(files);
   }
   const where = new Map<string, string[]>();
   for (const s of snapshots) {

@@ -1,11 +1,11 @@
 // `snapshot-guard encrypt/decrypt` with AWS KMS keys: the built CLI as a child process, the real
 // @aws-sdk/client-kms inside it, talking SigV4-signed HTTP to the emulator on 127.0.0.1.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closedPort } from '../helpers/ports.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openEncryptedPath } from '../../src/files/encrypted-file.js';
 import { KmsEmulator } from '../emulators/kms-emulator.js';
@@ -264,13 +264,3 @@ describe('failures end in one clear line', () => {
     expect(kms.requests).toHaveLength(0);
   });
 });
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

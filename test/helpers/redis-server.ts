@@ -1,19 +1,10 @@
 /** A real redis-server (Debian package) on a free 127.0.0.1 port, for end-to-end tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class RedisServer {
   private constructor(

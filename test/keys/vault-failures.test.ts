@@ -1,9 +1,9 @@
+import { closedPort } from '../helpers/ports.js';
 /**
  * How the Vault provider fails: temporary failures are retried and then reported as transient,
  * refusals are reported at once, and every message is one line that never contains a token.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,16 +40,6 @@ async function failure(promise: Promise<unknown>): Promise<KeyProviderError> {
   expect(err).toBeInstanceOf(KeyProviderError);
   expect((err as Error).message).not.toContain('\n');
   return err as KeyProviderError;
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('vault provider failures', () => {

@@ -3,8 +3,7 @@
  * read back and verify → shred the plaintext. The plaintext is touched only after the encrypted copy
  * is durable and verified (DESIGN.md promise 1).
  */
-import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
@@ -27,16 +26,11 @@ import {
 import type { SetInfo, SetStatus } from '../store/set-info.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { crashPoint } from './crash-points.js';
-import { SourceChangedError } from './errors.js';
 import { mapLimit } from './limit.js';
 import type { PipelineObserver, SealStage } from './observer.js';
 import { shredFile, type ShredMode } from './shred.js';
-import {
-  authenticateFile,
-  checkSetListing,
-  readManifestWithKey,
-  type AuthenticatedFile,
-} from './verify-set.js';
+import { FileWorkers } from './file-workers.js';
+import { checkSetListing, readManifestWithKey, type AuthenticatedFile } from './verify-set.js';
 
 export interface SealConfig {
   keyring: Keyring;
@@ -59,45 +53,6 @@ async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>)
   const out = await fn();
   cfg.observer.stageFinished(stage, (performance.now() - start) / 1000);
   return out;
-}
-
-/** Reads a snapshot file through one descriptor, checking it is the same inode and unchanged throughout. */
-async function* stableSource(f: SnapshotFile, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
-  let fh;
-  try {
-    fh = await open(f.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    throw new SourceChangedError(`${f.name} vanished before it could be sealed`);
-  }
-  try {
-    const before = await fh.stat();
-    if (before.ino !== f.ino || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
-      throw new SourceChangedError(`${f.name} was replaced before it could be sealed`);
-    }
-    let position = 0;
-    const read = async (): Promise<Buffer> => {
-      const buf = Buffer.allocUnsafe(chunkSize);
-      const at = position;
-      position += chunkSize;
-      const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
-      return buf.subarray(0, bytesRead);
-    };
-    let next = read();
-    for (;;) {
-      const chunk = await next;
-      if (chunk.length === 0) break;
-      next = read();
-      yield chunk;
-      if (chunk.length < chunkSize) break;
-    }
-    await next.catch(() => undefined);
-    const after = await fh.stat();
-    if (position < f.size || after.size !== f.size || after.mtimeMs !== f.mtimeMs) {
-      throw new SourceChangedError(`${f.name} changed while it was being sealed`);
-    }
-  } finally {
-    await fh.close();
-  }
 }
 
 function manifestOf(set: SnapshotSet, setId: string, cfg: SealConfig, sealed: SealedFile[]): Manifest {
@@ -159,27 +114,40 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
       segmentSize: cfg.segmentSize,
     });
     const createdAtMs = Date.now();
-    const encrypted = await timed(cfg, 'encrypt', () =>
-      mapLimit(set.files, cfg.parallelism, async (file) => {
-        const out = join(staging, encryptedNameFor(file.name));
-        await encryptToNewFile(stableSource(file), out, target(file.name, createdAtMs), { digest: false });
-        return file;
-      }),
-    );
-    // Read every staged file back and authenticate it; the digests recorded in the manifest come from
-    // this read-back, so what is published is exactly what was verified.
-    const sealed = await timed(cfg, 'verify', () =>
-      mapLimit(encrypted, cfg.parallelism, async (file) => {
-        const path = join(staging, encryptedNameFor(file.name));
-        const checked = await authenticateFile(path, file.name, setId, key.plaintext);
-        if (checked.plaintextBytes !== file.size) {
-          throw new IntegrityError(
-            `${path}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
-          );
-        }
-        return { file, checked };
-      }),
-    );
+    // Files of a set are independent: encrypt and authenticate them on every core.
+    const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
+    let sealed: SealedFile[];
+    try {
+      const encrypted = await timed(cfg, 'encrypt', () =>
+        mapLimit(set.files, cfg.parallelism, async (file) => {
+          const out = join(staging, encryptedNameFor(file.name));
+          await workers.run({ kind: 'encrypt', source: file, out, ...target(file.name, createdAtMs) });
+          return file;
+        }),
+      );
+      // Read every staged file back and authenticate it; the digests recorded in the manifest come from
+      // this read-back, so what is published is exactly what was verified.
+      sealed = await timed(cfg, 'verify', () =>
+        mapLimit(encrypted, cfg.parallelism, async (file) => {
+          const path = join(staging, encryptedNameFor(file.name));
+          const checked = await workers.run<AuthenticatedFile>({
+            kind: 'authenticate',
+            path,
+            name: file.name,
+            setId,
+            dataKey: key.plaintext,
+          });
+          if (checked.plaintextBytes !== file.size) {
+            throw new IntegrityError(
+              `${path}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
+            );
+          }
+          return { file, checked };
+        }),
+      );
+    } finally {
+      await workers.close();
+    }
     const manifest = manifestOf(set, setId, cfg, sealed);
     await encryptToNewFile(
       once(encodeManifest(manifest)),

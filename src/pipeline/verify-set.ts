@@ -13,7 +13,7 @@ import { verifyHeaderMac, type ParsedHeader } from '../format/header.js';
 import { decodeManifest, type Manifest } from '../format/manifest.js';
 import { decryptPayload } from '../format/payload.js';
 import { fileError } from '../files/encrypted-file.js';
-import { readChunks } from '../io/durable.js';
+import { READ_CHUNK, readChunks } from '../io/durable.js';
 import type { Keyring } from '../keys/keyring.js';
 import { ENCRYPTED_SUFFIX, MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/layout.js';
 import { mapLimit } from './limit.js';
@@ -97,7 +97,7 @@ export async function authenticateFile(
   const hash = createHash('sha256');
   let payloadBytes = 0;
   const tapped = (async function* () {
-    for await (const c of readChunks(path, 1024 * 1024, header.raw.length)) {
+    for await (const c of readChunks(path, READ_CHUNK, header.raw.length)) {
       hash.update(c);
       payloadBytes += c.length;
       yield c;

@@ -1,0 +1,84 @@
+/**
+ * The CPU-heavy per-file steps of sealing — encrypting a snapshot file into staging and authenticating
+ * a staged file — as plain data in, plain data out, so they can run in worker threads (one file per
+ * core: Node's crypto runs on the thread that calls it) or inline.
+ */
+import { encryptToNewFile } from '../files/encrypted-file.js';
+import type { EncryptionContext, WrappedKey } from '../format/header.js';
+import type { SnapshotFile } from '../snapshots/scan.js';
+import { stableSource } from './stable-source.js';
+import { authenticateFile, type AuthenticatedFile } from './verify-set.js';
+import { IntegrityError, UserError } from '../errors.js';
+import { SourceChangedError } from './errors.js';
+
+export interface EncryptJob {
+  kind: 'encrypt';
+  source: SnapshotFile;
+  out: string;
+  context: EncryptionContext;
+  dataKey: Uint8Array;
+  wrappedKeys: WrappedKey[];
+  segmentSize: number;
+}
+
+export interface AuthenticateJob {
+  kind: 'authenticate';
+  path: string;
+  name: string;
+  setId: string;
+  dataKey: Uint8Array;
+}
+
+export type FileJob = EncryptJob | AuthenticateJob;
+export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
+
+export async function runFileJob(job: FileJob): Promise<FileJobResult> {
+  const dataKey = Buffer.from(job.dataKey);
+  try {
+    if (job.kind === 'encrypt') {
+      const target = {
+        context: job.context,
+        dataKey,
+        wrappedKeys: job.wrappedKeys.map((w) => ({ ...w, blob: Buffer.from(w.blob) })),
+        segmentSize: job.segmentSize,
+      };
+      const r = await encryptToNewFile(stableSource(job.source), job.out, target, { digest: false });
+      return { plaintextBytes: r.plaintextBytes };
+    }
+    return await authenticateFile(job.path, job.name, job.setId, dataKey);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** Errors cross the thread boundary as data; these keep the classes and errno codes callers test for. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  exitCode?: number;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & { code?: unknown; exitCode?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.exitCode === 'number' ? { exitCode: e.exitCode } : {}),
+    ...(e.stack ? { stack: e.stack } : {}),
+  };
+}
+
+export function deserializeError(s: SerializedError): Error {
+  let err: Error;
+  if (s.name === 'SourceChangedError') err = new SourceChangedError(s.message);
+  else if (s.name === 'IntegrityError') err = new IntegrityError(s.message);
+  else if (s.name === 'UserError') err = new UserError(s.message, s.exitCode ?? 1);
+  else err = new Error(s.message);
+  if (s.code) Object.assign(err, { code: s.code });
+  if (s.stack) err.stack = s.stack;
+  return err;
+}

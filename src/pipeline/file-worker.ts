@@ -1,0 +1,15 @@
+/** Worker-thread entry: runs file jobs sent by FileWorkers (file-workers.ts), one at a time. */
+import { parentPort } from 'node:worker_threads';
+import { runFileJob, serializeError, type FileJob } from './file-jobs.js';
+
+interface Request {
+  id: number;
+  job: FileJob;
+}
+
+parentPort?.on('message', (req: Request) => {
+  runFileJob(req.job)
+    .then((result) => parentPort?.postMessage({ id: req.id, ok: true, result }))
+    .catch((err: unknown) => parentPort?.postMessage({ id: req.id, ok: false, error: serializeError(err) }))
+    .finally(() => req.job.dataKey.fill(0));
+});

@@ -1,0 +1,83 @@
+/**
+ * A small pool of worker threads for file jobs, so the files of a set are encrypted and verified on
+ * every core (Node's crypto is synchronous on the calling thread). Falls back to running jobs inline
+ * when the compiled worker script is not there (tests running from TypeScript sources) or for one job.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  deserializeError,
+  runFileJob,
+  type FileJob,
+  type FileJobResult,
+  type SerializedError,
+} from './file-jobs.js';
+
+type Reply =
+  { id: number; ok: true; result: FileJobResult } | { id: number; ok: false; error: SerializedError };
+
+const WORKER_URL = new URL('./file-worker.js', import.meta.url);
+
+interface Pending {
+  resolve: (r: FileJobResult) => void;
+  reject: (e: Error) => void;
+}
+
+class PooledWorker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  readonly worker: Worker;
+
+  constructor() {
+    this.worker = new Worker(fileURLToPath(WORKER_URL));
+    this.worker.on('message', (reply: Reply) => {
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (!p) return;
+      if (reply.ok) p.resolve(reply.result);
+      else p.reject(deserializeError(reply.error));
+    });
+    this.worker.on('error', (err: Error) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`file worker exited with code ${code}`)));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  get load(): number {
+    return this.pending.size;
+  }
+
+  run(job: FileJob): Promise<FileJobResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, job });
+    });
+  }
+}
+
+export class FileWorkers {
+  private readonly workers: PooledWorker[];
+
+  constructor(size: number) {
+    const usable = size > 1 && existsSync(fileURLToPath(WORKER_URL));
+    this.workers = usable ? Array.from({ length: size }, () => new PooledWorker()) : [];
+  }
+
+  /** Runs a job on the least busy worker, or inline when there is no pool. */
+  run<R extends FileJobResult>(job: FileJob): Promise<R> {
+    const w = this.workers.reduce<PooledWorker | undefined>(
+      (best, x) => (!best || x.load < best.load ? x : best),
+      undefined,
+    );
+    return (w ? w.run(job) : runFileJob(job)) as Promise<R>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,45 @@
+/** Reading a snapshot file for sealing, refusing one that is replaced or changes while it is read. */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { READ_CHUNK } from '../io/durable.js';
+import type { SnapshotFile } from '../snapshots/scan.js';
+import { SourceChangedError } from './errors.js';
+
+/** Reads through one descriptor (one read ahead), checking it is the same inode and unchanged throughout. */
+export async function* stableSource(f: SnapshotFile, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+  let fh;
+  try {
+    fh = await open(f.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    throw new SourceChangedError(`${f.name} vanished before it could be sealed`);
+  }
+  try {
+    const before = await fh.stat();
+    if (before.ino !== f.ino || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+      throw new SourceChangedError(`${f.name} was replaced before it could be sealed`);
+    }
+    let position = 0;
+    const read = async (): Promise<Buffer> => {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const at = position;
+      position += chunkSize;
+      const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
+      return buf.subarray(0, bytesRead);
+    };
+    let next = read();
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
+      next = read();
+      yield chunk;
+      if (chunk.length < chunkSize) break;
+    }
+    await next.catch(() => undefined);
+    const after = await fh.stat();
+    if (position < f.size || after.size !== f.size || after.mtimeMs !== f.mtimeMs) {
+      throw new SourceChangedError(`${f.name} changed while it was being sealed`);
+    }
+  } finally {
+    await fh.close();
+  }
+}

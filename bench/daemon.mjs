@@ -134,7 +134,13 @@ export async function runDaemon({ dir, sizeBytes, sets }) {
       sealing = true;
       const renamedAt = await publishSet(dfDir, names);
       await until(
-        async () => !(await Promise.all(names.map((n) => exists(join(dfDir, n))))).some(Boolean),
+        // Gone means gone: also the hidden ".NAME.sg-shred" copy a shred works on until it is overwritten.
+        async () =>
+          !(
+            await Promise.all(
+              names.flatMap((n) => [exists(join(dfDir, n)), exists(join(dfDir, `.${n}.sg-shred`))]),
+            )
+          ).some(Boolean),
         sealTimeoutMs,
         `the plaintext of set ${k + 1} to go`,
         d,

@@ -28,7 +28,7 @@ import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { crashPoint } from './crash-points.js';
 import { mapLimit } from './limit.js';
 import type { PipelineObserver, SealStage } from './observer.js';
-import { shredFile, type ShredMode } from './shred.js';
+import { destroyAside, moveAside, type ShredMode } from './shred.js';
 import { FileWorkers } from './file-workers.js';
 import { checkSetListing, readManifestWithKey, type AuthenticatedFile } from './verify-set.js';
 
@@ -182,16 +182,21 @@ export async function writeStatus(dir: string, status: SetStatus): Promise<void>
   await writeJsonAtomic(join(dir, STATUS_FILE), status);
 }
 
-/** Shreds the plaintext files of a sealed set: the summary first, so Dragonfly never sees a half set. */
+/**
+ * Shreds the plaintext files of a sealed set. All files leave Dragonfly's view first, the summary
+ * first, so Dragonfly never sees a half set; then they are overwritten and removed in parallel.
+ */
 export async function shredSet(set: SnapshotSet, dragonflyDir: string, cfg: SealConfig): Promise<void> {
   await timed(cfg, 'shred', async () => {
-    const order = [...set.files].reverse();
-    for (const [i, f] of order.entries()) {
-      const result = await shredFile(f, cfg.shredMode);
-      if (result === 'replaced')
+    const asides: string[] = [];
+    for (const [i, f] of [...set.files].reverse().entries()) {
+      const moved = await moveAside(f);
+      if (moved === 'replaced')
         cfg.log.info({ file: f.name }, 'a newer snapshot replaced this file; left it alone');
+      else if (typeof moved !== 'string') asides.push(moved.aside);
       if (i === 0) crashPoint('mid-shred');
     }
+    await mapLimit(asides, cfg.parallelism, (aside) => destroyAside(aside, cfg.shredMode));
     await fsyncDir(dragonflyDir);
   });
   crashPoint('after-shred');

@@ -61,8 +61,13 @@ async function overwriteAndUnlink(path: string, mode: ShredMode): Promise<void> 
   await unlink(path);
 }
 
-/** The caller fsyncs the directory once after shredding all files of a set. */
-export async function shredFile(f: FileIdentity, mode: ShredMode): Promise<ShredResult> {
+/**
+ * First step of shredding: moves the sealed inode out of Dragonfly's view to ".NAME.sg-shred".
+ * Returns the hidden path, or why there is nothing to shred.
+ */
+export async function moveAside(
+  f: FileIdentity,
+): Promise<{ aside: string } | Exclude<ShredResult, 'shredded'>> {
   const before = await inodeAt(f.path);
   if (!before) return 'already_gone';
   if (before.ino !== f.ino || before.dev !== f.dev) return 'replaced';
@@ -84,7 +89,19 @@ export async function shredFile(f: FileIdentity, mode: ShredMode): Promise<Shred
     }
     return 'replaced';
   }
+  return { aside };
+}
+
+/** Second step: overwrites (per mode) and unlinks a file moved aside. */
+export async function destroyAside(aside: string, mode: ShredMode): Promise<void> {
   await overwriteAndUnlink(aside, mode);
+}
+
+/** Both steps for one file. The caller fsyncs the directory once after shredding all files of a set. */
+export async function shredFile(f: FileIdentity, mode: ShredMode): Promise<ShredResult> {
+  const moved = await moveAside(f);
+  if (typeof moved === 'string') return moved;
+  await destroyAside(moved.aside, mode);
   return 'shredded';
 }
 

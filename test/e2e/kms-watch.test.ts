@@ -82,7 +82,7 @@ describe('watch with AWS KMS', () => {
 
     // A healthy seal of an 8-shard set: exactly one GenerateDataKey for nine files.
     const first = await writeDfsSet({ dir: ws.df, stem: 'dump-one', shards: 8, bytesPerShard: 40_000 });
-    await daemon.waitForSealed(1);
+    const sealedLine = await daemon.waitForSealed(1);
     expect(kms.count('GenerateDataKey')).toBe(1);
     const m1 = await scrape(port);
     expect(m1.get('snapshot_guard_seals_total')).toBe(1);
@@ -90,7 +90,8 @@ describe('watch with AWS KMS', () => {
     expect(m1.get('dragonfly_snapshot_last_success_timestamp_seconds')).toBeGreaterThan(
       Date.now() / 1000 - 60,
     );
-    expect(m1.get('dragonfly_snapshot_last_duration_seconds')).toBeGreaterThan(0);
+    // The gauge is the same duration the daemon logged for that seal (log rounds to milliseconds).
+    expect(m1.get('dragonfly_snapshot_last_duration_seconds')).toBeCloseTo(sealedLine.seconds as number, 2);
     expect(m1.get('dragonfly_snapshot_file_size_bytes{role="shard"}')).toBe(
       8 * first.contents.get('dump-one-0000.dfs')!.length,
     );

@@ -90,13 +90,11 @@ export class Daemon {
     }
   }
 
-  /** Waits for the n-th "sealed" event. */
-  waitForSealed(n = 1, timeoutMs = 30_000): Promise<LogLine> {
-    return this.waitFor(
-      () => this.count((l) => l.msg.startsWith('sealed snapshot set')) >= n,
-      timeoutMs,
-      `${n} sealed set(s)`,
-    );
+  /** Waits for the n-th "sealed" event and returns it. */
+  async waitForSealed(n = 1, timeoutMs = 30_000): Promise<LogLine> {
+    const sealed = (l: LogLine) => l.msg.startsWith('sealed snapshot set');
+    await this.waitFor(() => this.count(sealed) >= n, timeoutMs, `${n} sealed set(s)`);
+    return this.logs.filter(sealed)[n - 1] as LogLine;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {

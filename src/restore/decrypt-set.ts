@@ -12,7 +12,7 @@ import { PullReader } from '../format/chunks.js';
 import { decryptFile, readHeader } from '../format/file.js';
 import type { Manifest, ManifestFile } from '../format/manifest.js';
 import { fileError } from '../files/encrypted-file.js';
-import { readChunks, writeNewFile } from '../io/durable.js';
+import { READ_CHUNK, readChunks, writeNewFile } from '../io/durable.js';
 import { encryptedNameFor } from '../store/layout.js';
 
 /** Writing errors concern the target directory; anything else concerns the encrypted file. */
@@ -30,7 +30,7 @@ async function* hashedPayload(
   headerLength: number,
   hash: ReturnType<typeof createHash>,
 ): AsyncGenerator<Buffer> {
-  for await (const c of readChunks(path, 1024 * 1024, headerLength)) {
+  for await (const c of readChunks(path, READ_CHUNK, headerLength)) {
     hash.update(c);
     yield c;
   }

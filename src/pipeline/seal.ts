@@ -29,7 +29,7 @@ import { crashPoint } from './crash-points.js';
 import { mapLimit } from './limit.js';
 import type { PipelineObserver, SealStage } from './observer.js';
 import { destroyAside, moveAside, type ShredMode } from './shred.js';
-import { FileWorkers } from '../workers/file-workers.js';
+import { FileWorkers } from './file-workers.js';
 import { checkSetListing, readManifestWithKey, type AuthenticatedFile } from './verify-set.js';
 
 export interface SealConfig {

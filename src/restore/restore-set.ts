@@ -36,7 +36,7 @@ import {
 import { runningAsRoot } from '../store/ownership.js';
 import { setDir } from '../store/layout.js';
 import { assertManifestOf } from '../store/sets.js';
-import { FileWorkers } from '../workers/file-workers.js';
+import { decryptEntry } from './decrypt-set.js';
 import { formatBytes } from './human.js';
 import type { Owner } from './owner.js';
 import { Placement, findConflicts, newestSnapshotMtime, restoredTimes, type Staged } from './place.js';
@@ -188,18 +188,14 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
       const chownTo = await effectiveOwner(req.targetDir, req.owner);
 
       req.progress.start(bytes, staged.length);
-      // Files decrypt on every core (Node's crypto runs on the calling thread).
-      const workers = new FileWorkers(Math.min(req.parallelism, manifest.files.length));
       try {
         await mapLimit(manifest.files, req.parallelism, async (entry) => {
           const tmp = staged.find((s) => s.name === entry.name)?.tmp ?? '';
-          const job = { kind: 'restore' as const, dir, manifest, entry, dataKey, tmp };
-          await workers.run(job, (n) => req.progress.add(n));
+          await decryptEntry(dir, manifest, entry, dataKey, tmp, (n) => req.progress.add(n));
           req.progress.fileDone(entry.name);
         });
       } finally {
         req.progress.stop();
-        await workers.close();
       }
 
       const files = await finishFiles(staged, manifest, req.targetDir, chownTo, req.mode);

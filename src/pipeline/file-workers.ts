@@ -1,6 +1,6 @@
 /**
- * A small pool of worker threads for file jobs, so the files of a set are encrypted, verified and
- * restored on every core (Node's crypto is synchronous on the calling thread). Falls back to running jobs inline
+ * A small pool of worker threads for file jobs, so the files of a set are encrypted and verified on
+ * every core (Node's crypto is synchronous on the calling thread). Falls back to running jobs inline
  * when the compiled worker script is not there (tests running from TypeScript sources) or for one job.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +11,6 @@ import {
   runFileJob,
   type FileJob,
   type FileJobResult,
-  type OnProgress,
   type SerializedError,
 } from './file-jobs.js';
 
@@ -23,7 +22,6 @@ const WORKER_URL = new URL('./file-worker.js', import.meta.url);
 interface Pending {
   resolve: (r: FileJobResult) => void;
   reject: (e: Error) => void;
-  onProgress: OnProgress;
 }
 
 class PooledWorker {
@@ -35,12 +33,8 @@ class PooledWorker {
     this.worker = new Worker(fileURLToPath(WORKER_URL));
     this.worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
-      if (!p) return;
-      if ('progress' in reply) {
-        p.onProgress(Number(reply.progress));
-        return;
-      }
       this.pending.delete(reply.id);
+      if (!p) return;
       if (reply.ok) p.resolve(reply.result);
       else p.reject(deserializeError(reply.error));
     });
@@ -57,10 +51,10 @@ class PooledWorker {
     return this.pending.size;
   }
 
-  run(job: FileJob, onProgress: OnProgress): Promise<FileJobResult> {
+  run(job: FileJob): Promise<FileJobResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
+      this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, job });
     });
   }
@@ -75,12 +69,12 @@ export class FileWorkers {
   }
 
   /** Runs a job on the least busy worker, or inline when there is no pool. */
-  run<R extends FileJobResult>(job: FileJob, onProgress: OnProgress = () => undefined): Promise<R> {
+  run<R extends FileJobResult>(job: FileJob): Promise<R> {
     const w = this.workers.reduce<PooledWorker | undefined>(
       (best, x) => (!best || x.load < best.load ? x : best),
       undefined,
     );
-    return (w ? w.run(job, onProgress) : runFileJob(job, onProgress)) as Promise<R>;
+    return (w ? w.run(job) : runFileJob(job)) as Promise<R>;
   }
 
   async close(): Promise<void> {

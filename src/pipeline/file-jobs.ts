@@ -1,17 +1,15 @@
 /**
- * The CPU-heavy per-file steps — encrypting a snapshot file into staging, authenticating a staged file,
- * decrypting a file of a set for restore — as plain data in, plain data out, so they can run in worker
- * threads (one file per core: Node's crypto runs on the thread that calls it) or inline.
+ * The CPU-heavy per-file steps of sealing — encrypting a snapshot file into staging and authenticating
+ * a staged file — as plain data in, plain data out, so they can run in worker threads (one file per
+ * core: Node's crypto runs on the thread that calls it) or inline.
  */
 import { encryptToNewFile } from '../files/encrypted-file.js';
 import type { EncryptionContext, WrappedKey } from '../format/header.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
-import { stableSource } from '../pipeline/stable-source.js';
-import { authenticateFile, type AuthenticatedFile } from '../pipeline/verify-set.js';
+import { stableSource } from './stable-source.js';
+import { authenticateFile, type AuthenticatedFile } from './verify-set.js';
 import { IntegrityError, UserError } from '../errors.js';
-import { SourceChangedError } from '../pipeline/errors.js';
-import { decryptEntry } from '../restore/decrypt-set.js';
-import type { Manifest, ManifestFile } from '../format/manifest.js';
+import { SourceChangedError } from './errors.js';
 
 export interface EncryptJob {
   kind: 'encrypt';
@@ -31,27 +29,10 @@ export interface AuthenticateJob {
   dataKey: Uint8Array;
 }
 
-export interface RestoreJob {
-  kind: 'restore';
-  /** The sealed set's directory. */
-  dir: string;
-  manifest: Manifest;
-  entry: ManifestFile;
-  dataKey: Uint8Array;
-  /** Hidden temporary file in the target directory. */
-  tmp: string;
-}
-
-export type FileJob = EncryptJob | AuthenticateJob | RestoreJob;
+export type FileJob = EncryptJob | AuthenticateJob;
 export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
 
-/** Progress in plaintext bytes (restore's progress bar). */
-export type OnProgress = (bytes: number) => void;
-
-export async function runFileJob(
-  job: FileJob,
-  onProgress: OnProgress = () => undefined,
-): Promise<FileJobResult> {
+export async function runFileJob(job: FileJob): Promise<FileJobResult> {
   const dataKey = Buffer.from(job.dataKey);
   try {
     if (job.kind === 'encrypt') {
@@ -63,10 +44,6 @@ export async function runFileJob(
       };
       const r = await encryptToNewFile(stableSource(job.source), job.out, target, { digest: false });
       return { plaintextBytes: r.plaintextBytes };
-    }
-    if (job.kind === 'restore') {
-      await decryptEntry(job.dir, job.manifest, job.entry, dataKey, job.tmp, onProgress);
-      return { plaintextBytes: job.entry.size };
     }
     return await authenticateFile(job.path, job.name, job.setId, dataKey);
   } finally {

@@ -93,6 +93,18 @@ export async function openEncryptedPath(path: string): Promise<OpenedEncrypted> 
   }
 }
 
+/** Reads just the header of an encrypted file (MAC not checked); `what` prefixes integrity errors. */
+export async function readHeaderAt(path: string, what: string = path): Promise<ParsedHeader> {
+  const reader = new PullReader(readChunks(path, 64 * 1024));
+  try {
+    return await readHeader(reader, what);
+  } catch (err) {
+    throw fileError(err, path, 'read');
+  } finally {
+    await reader.close();
+  }
+}
+
 export function fileError(err: unknown, path: string, verb: string): unknown {
   const code = errnoCode(err);
   if (code === 'ENOENT') return new UserError(`${path} does not exist`);

@@ -32,7 +32,21 @@ export const TEMP_MARKER = '.sg-tmp-';
  */
 export async function* readChunks(path: string, chunkSize = READ_CHUNK, start = 0): AsyncGenerator<Buffer> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    yield* readHandle(fh, chunkSize, start);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads an open file from `start` to its end in chunks, one read ahead; returns the bytes read. */
+export async function* readHandle(
+  fh: FileHandle,
+  chunkSize = READ_CHUNK,
+  start = 0,
+): AsyncGenerator<Buffer, number> {
   let position = start;
+  let total = 0;
   const readNext = async (): Promise<Buffer> => {
     const buf = Buffer.allocUnsafe(chunkSize);
     const at = position;
@@ -44,16 +58,16 @@ export async function* readChunks(path: string, chunkSize = READ_CHUNK, start = 
   try {
     for (;;) {
       const chunk = await next;
+      total += chunk.length;
       if (chunk.length < chunkSize) {
         if (chunk.length > 0) yield chunk;
-        return;
+        return total;
       }
       next = readNext();
       yield chunk;
     }
   } finally {
     await next.catch(() => undefined);
-    await fh.close();
   }
 }
 

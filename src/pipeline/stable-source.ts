@@ -1,7 +1,7 @@
 /** Reading a snapshot file for sealing, refusing one that is replaced or changes while it is read. */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { READ_CHUNK } from '../io/durable.js';
+import { READ_CHUNK, readHandle } from '../io/durable.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
 import { SourceChangedError } from './errors.js';
 
@@ -18,25 +18,9 @@ export async function* stableSource(f: SnapshotFile, chunkSize = READ_CHUNK): As
     if (before.ino !== f.ino || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
       throw new SourceChangedError(`${f.name} was replaced before it could be sealed`);
     }
-    let position = 0;
-    const read = async (): Promise<Buffer> => {
-      const buf = Buffer.allocUnsafe(chunkSize);
-      const at = position;
-      position += chunkSize;
-      const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
-      return buf.subarray(0, bytesRead);
-    };
-    let next = read();
-    for (;;) {
-      const chunk = await next;
-      if (chunk.length === 0) break;
-      next = read();
-      yield chunk;
-      if (chunk.length < chunkSize) break;
-    }
-    await next.catch(() => undefined);
+    const read = yield* readHandle(fh, chunkSize);
     const after = await fh.stat();
-    if (position < f.size || after.size !== f.size || after.mtimeMs !== f.mtimeMs) {
+    if (read !== f.size || after.size !== f.size || after.mtimeMs !== f.mtimeMs) {
       throw new SourceChangedError(`${f.name} changed while it was being sealed`);
     }
   } finally {

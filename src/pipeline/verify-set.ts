@@ -12,22 +12,11 @@ import { decryptFile, readHeader } from '../format/file.js';
 import { verifyHeaderMac, type ParsedHeader } from '../format/header.js';
 import { decodeManifest, type Manifest } from '../format/manifest.js';
 import { decryptPayload } from '../format/payload.js';
-import { fileError } from '../files/encrypted-file.js';
+import { fileError, readHeaderAt } from '../files/encrypted-file.js';
 import { READ_CHUNK, readChunks } from '../io/durable.js';
 import type { Keyring } from '../keys/keyring.js';
 import { ENCRYPTED_SUFFIX, MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/layout.js';
 import { mapLimit } from './limit.js';
-
-async function headerOf(path: string): Promise<ParsedHeader> {
-  const reader = new PullReader(readChunks(path, 64 * 1024));
-  try {
-    return await readHeader(reader, path);
-  } catch (err) {
-    throw fileError(err, path, 'read');
-  } finally {
-    await reader.close();
-  }
-}
 
 /** Decrypts the manifest of the set in `dir` with a known data key. */
 export async function readManifestWithKey(dir: string, dataKey: Buffer): Promise<Manifest> {
@@ -60,7 +49,7 @@ export async function unwrapSetKey(
   keyring: Keyring,
 ): Promise<{ dataKey: Buffer; header: ParsedHeader }> {
   const path = join(dir, MANIFEST_FILE);
-  const header = await headerOf(path);
+  const header = await readHeaderAt(path);
   const { instance, setId } = header.context;
   return { dataKey: await keyring.unwrap(header.wrappedKeys, { instance, setId }, path), header };
 }
@@ -83,7 +72,7 @@ export async function authenticateFile(
   setId: string,
   dataKey: Buffer,
 ): Promise<AuthenticatedFile> {
-  const header = await headerOf(path);
+  const header = await readHeaderAt(path);
   if (header.context.fileName !== name || header.context.setId !== setId) {
     throw new IntegrityError(
       `${path}: belongs to another file or set (its header names ${header.context.fileName})`,

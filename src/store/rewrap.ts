@@ -9,9 +9,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { chown, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IntegrityError, UserError, errorMessage } from '../errors.js';
-import { PullReader } from '../format/chunks.js';
-import { readHeader } from '../format/file.js';
-import { replaceWrappedKeys, verifyHeaderMac, type ParsedHeader, type WrappedKey } from '../format/header.js';
+import { readHeaderAt } from '../files/encrypted-file.js';
+import { replaceWrappedKeys, verifyHeaderMac, type WrappedKey } from '../format/header.js';
 import { MAX_WRAPPED_KEYS } from '../format/limits.js';
 import type { Manifest } from '../format/manifest.js';
 import { fsyncDir, readChunks, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
@@ -54,15 +53,6 @@ export interface RewrapOutcome {
   changed: boolean;
   wrappedKeys: { provider: string; keyId: string }[];
   files: number;
-}
-
-export async function headerOf(path: string): Promise<ParsedHeader> {
-  const reader = new PullReader(readChunks(path, 64 * 1024));
-  try {
-    return await readHeader(reader, path);
-  } finally {
-    await reader.close();
-  }
 }
 
 function describeKeys(ws: WrappedKey[]): string {
@@ -137,7 +127,7 @@ async function rewriteFile(
   dataKey: Buffer,
   digest: string | undefined,
 ): Promise<void> {
-  const header = await headerOf(path);
+  const header = await readHeaderAt(path);
   if (header.context.setId !== setId)
     throw new IntegrityError(`${path}: belongs to set ${header.context.setId}`);
   let newHeader: Buffer;
@@ -187,7 +177,7 @@ async function checkRewritten(
     throw new IntegrityError(`${join(dir, MANIFEST_FILE)}: changed by rewrap`);
   for (const name of [MANIFEST_FILE, ...manifest.files.map((f) => encryptedNameFor(f.name))]) {
     const path = join(dir, name);
-    const h = await headerOf(path);
+    const h = await readHeaderAt(path);
     try {
       verifyHeaderMac(h, dataKey);
     } catch (err) {
@@ -232,5 +222,5 @@ export async function rewrapSet(req: RewrapRequest): Promise<RewrapOutcome> {
 
 /** Reads a set's current wrappings from its manifest header, without any key (for planning). */
 export async function currentWrappings(encryptedDir: string, setId: string): Promise<WrappedKey[]> {
-  return (await headerOf(join(setDir(encryptedDir, setId), MANIFEST_FILE))).wrappedKeys;
+  return (await readHeaderAt(join(setDir(encryptedDir, setId), MANIFEST_FILE))).wrappedKeys;
 }

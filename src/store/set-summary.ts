@@ -7,12 +7,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, errorMessage } from '../errors.js';
-import { PullReader } from '../format/chunks.js';
-import { readHeader } from '../format/file.js';
-import type { ParsedHeader } from '../format/header.js';
+import { readHeaderAt } from '../files/encrypted-file.js';
 import type { FileRole, SnapshotFormat } from '../format/manifest.js';
 import { plaintextLengthFor } from '../format/payload.js';
-import { readChunks } from '../io/durable.js';
 import { ENCRYPTED_SUFFIX, MANIFEST_FILE, encryptedNameFor, setDir } from './layout.js';
 import { readSetInfo, readSetStatus, type SetInfo, type SetStatus } from './set-info.js';
 
@@ -45,15 +42,6 @@ export interface SetSummary {
   source: 'set.json' | 'headers';
   /** What looks wrong without a key (missing or extra files, unreadable headers). */
   problems: string[];
-}
-
-async function headerOf(path: string): Promise<ParsedHeader> {
-  const reader = new PullReader(readChunks(path, 64 * 1024));
-  try {
-    return await readHeader(reader, 'header');
-  } finally {
-    await reader.close();
-  }
 }
 
 async function sizeOf(path: string): Promise<number | null> {
@@ -111,7 +99,7 @@ async function fromHeaders(
     const name = encName.slice(0, -ENCRYPTED_SUFFIX.length);
     const path = join(dir, encName);
     try {
-      const h = await headerOf(path);
+      const h = await readHeaderAt(path, 'header');
       instance ??= h.context.instance;
       const onDisk = (await sizeOf(path)) ?? 0;
       if (h.context.fileName !== name)
@@ -175,7 +163,7 @@ export async function summariseSet(encryptedDir: string, setId: string): Promise
     problems.push(`${MANIFEST_FILE}: missing (the set cannot be verified or restored)`);
   } else {
     try {
-      const h = await headerOf(manifestPath);
+      const h = await readHeaderAt(manifestPath, 'header');
       // The manifest header is what restore unwraps: it is the truth about the wrapping keys.
       wrappedKeys = h.wrappedKeys.map(({ provider, keyId }) => ({ provider, keyId }));
       if (h.context.setId !== setId) problems.push(`${MANIFEST_FILE}: belongs to set ${h.context.setId}`);

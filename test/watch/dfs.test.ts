@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeDfsSet, writeRdbFile } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
@@ -52,6 +53,12 @@ describe('watch: Dragonfly DFS sets', () => {
     await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 10_000, 'plaintext shredded');
     const [setId] = await publishedSets(ws.out);
     expect(setId).toMatch(/_dump-2026-11-23T17-40-00$/);
+    // DESIGN promise 4: encrypted files 0600, directories 0700.
+    const setPath = join(ws.out, setId as string);
+    expect((await stat(setPath)).mode & 0o777).toBe(0o700);
+    expect((await stat(ws.out)).mode & 0o777).toBe(0o700);
+    for (const name of await readdir(setPath))
+      expect((await stat(join(setPath, name))).mode & 0o777, name).toBe(0o600);
     const sealed = await openSealedSet(ws.out, setId as string, ws.keyring);
     expect(sealed.manifest.source).toMatchObject({
       format: 'dfs',

@@ -39,12 +39,14 @@ export class RedisServer {
       ],
       { stdio: 'ignore' },
     );
+    // No automatic reconnects while starting: with ioredis's own reconnect running, a second
+    // connect() fails with "already connecting/connected" forever once the server is up.
     const client = new Redis({
       port,
       host: '127.0.0.1',
       lazyConnect: true,
       maxRetriesPerRequest: 1,
-      retryStrategy: () => 50,
+      retryStrategy: () => null,
     });
     client.on('error', () => undefined);
     for (let i = 0; ; i++) {
@@ -52,8 +54,8 @@ export class RedisServer {
         await client.connect();
         break;
       } catch {
-        if (i > 200 || child.exitCode !== null)
-          throw new Error(`redis-server did not start (exit ${child.exitCode})`);
+        if (i > 400 || child.exitCode !== null)
+          throw new Error(`redis-server did not start (exit ${child.exitCode}, status ${client.status})`);
         await sleep(25);
       }
     }

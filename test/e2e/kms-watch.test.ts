@@ -78,7 +78,7 @@ describe('watch with AWS KMS', () => {
       kms.env(),
     );
     await daemon.waitFor((l) => l.msg === 'watching for finished snapshots');
-    await eventually(async () => (await readyz(port)) === 200, 10_000, '/readyz 200 while KMS is up');
+    await eventually(async () => (await readyz(port)) === 200, 30_000, '/readyz 200 while KMS is up');
 
     // A healthy seal of an 8-shard set: exactly one GenerateDataKey for nine files.
     const first = await writeDfsSet({ dir: ws.df, stem: 'dump-one', shards: 8, bytesPerShard: 40_000 });
@@ -103,7 +103,7 @@ describe('watch with AWS KMS', () => {
     await kms.down();
     const second = await writeDfsSet({ dir: ws.df, stem: 'dump-two', shards: 2, bytesPerShard: 40_000 });
     await daemon.waitFor((l) => l.reason === 'key_provider', 30_000, 'a key_provider failure');
-    await eventually(async () => (await readyz(port)) === 503, 15_000, '/readyz 503 during the outage');
+    await eventually(async () => (await readyz(port)) === 503, 30_000, '/readyz 503 during the outage');
     const m2 = await scrape(port);
     expect(m2.get('snapshot_guard_seal_failures_total{reason="key_provider"}')).toBeGreaterThanOrEqual(1);
     for (const [name, bytes] of second.contents)
@@ -113,8 +113,8 @@ describe('watch with AWS KMS', () => {
     // KMS returns: the waiting snapshot is sealed with one more GenerateDataKey and /readyz is 200 again.
     await kms.up();
     await daemon.waitForSealed(2, 30_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 10_000, 'plaintext removed');
-    await eventually(async () => (await readyz(port)) === 200, 15_000, '/readyz 200 after recovery');
+    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext removed');
+    await eventually(async () => (await readyz(port)) === 200, 30_000, '/readyz 200 after recovery');
     expect(kms.count('GenerateDataKey', { ok: true })).toBe(2);
     const m3 = await scrape(port);
     expect(m3.get('snapshot_guard_seal_successes_total')).toBe(2);

@@ -40,7 +40,7 @@ describe('watch + real redis-server', () => {
     await redis.client.set('after-first-save', 'yes');
     await redis.bgsave();
     await daemon.waitForSealed(1);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 10_000, 'dump.rdb shredded');
+    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'dump.rdb shredded');
     const ids = await publishedSets(ws.out);
     expect(ids).toHaveLength(2);
     const sealed2 = await openSealedSet(ws.out, ids[1]!, ws.keyring);

@@ -84,7 +84,7 @@ describe('watch with Vault Transit', () => {
 
     vault.sealed = false;
     await daemon.waitForSealed(2, 60_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 10_000, 'plaintext removed');
+    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext removed');
     const restored = join(ws.root, 'restored');
     const ids = await publishedSets(ws.out);
     const r = await runCli(

@@ -50,7 +50,7 @@ describe('watch: Dragonfly DFS sets', () => {
     const written = await writing;
     expect(sawTmp).toBe(true);
     await daemon.waitForSealed(1);
-    await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 10_000, 'plaintext shredded');
+    await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 30_000, 'plaintext shredded');
     const [setId] = await publishedSets(ws.out);
     expect(setId).toMatch(/_dump-2026-11-23T17-40-00$/);
     // DESIGN promise 4: encrypted files 0600, directories 0700.
@@ -82,7 +82,7 @@ describe('watch: Dragonfly DFS sets', () => {
       await sleep(15); // distinct mtimes, as successive saves have
     }
     await daemon.waitFor(() => daemon!.count((l) => l.msg.startsWith('sealed')) >= 1);
-    await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 15_000, 'all plaintext gone');
+    await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 30_000, 'all plaintext gone');
     const sets = await publishedSets(ws.out);
     expect(sets.length).toBeGreaterThanOrEqual(1);
     // Every sealed set is a complete, consistent save; the newest save is among them.

@@ -188,7 +188,7 @@ describe.skipIf(!canMount())('full disk (real tmpfs, ENOSPC)', () => {
     expect(await publishedSets(ws.out)).toEqual([]);
     execFileSync('mount', ['-o', 'remount,size=20m', ws.out]);
     await daemon.waitForSealed(1, 30_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 10_000, 'plaintext shredded');
+    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext shredded');
     const [id] = await publishedSets(ws.out);
     const sealed = await openSealedSet(ws.out, id!, ws.keyring);
     for (const [name, bytes] of snap.contents) expect(sealed.files.get(name)?.equals(bytes)).toBe(true);
@@ -220,7 +220,7 @@ describe('shutdown and retention', () => {
     daemon = Daemon.start(ws.args());
     await daemon.waitFor((l) => l.msg === 'watching for finished snapshots');
     await writeDfsSet({ dir: ws.df, stem: 'dump-t', shards: 4, bytesPerShard: 2_000_000 });
-    await eventually(async () => (await readdir(ws!.out)).length > 0, 10_000, 'sealing started');
+    await eventually(async () => (await readdir(ws!.out)).length > 0, 30_000, 'sealing started');
     expect(await daemon.kill('SIGTERM')).toBe(0);
     // Either the seal completed, or nothing was published and the plaintext is intact.
     const sets = await publishedSets(ws.out);

@@ -56,3 +56,13 @@ export function parseDuration(name: string) {
     return Math.round(Number(m[1]) * mult);
   };
 }
+
+/** --threads for commands that work on one large file (0 = automatic). */
+export const threadsOption = (): Option =>
+  new Option(
+    '--threads <n>',
+    'threads for one file: 1 streams on one core; more split its segments between threads',
+  )
+    .argParser(parseIntegerIn('--threads', 1, 64))
+    .env('SNAPSHOT_GUARD_THREADS')
+    .default(0, 'one per CPU (up to 8) for files of 64 MiB or more, else 1');

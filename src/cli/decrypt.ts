@@ -9,9 +9,14 @@ import {
   fileError,
   openEncrypted,
   openEncryptedPath,
+  unwrapFileKey,
+  type OpenedEncrypted,
 } from '../files/encrypted-file.js';
-import { removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
+import { removeIfExists, sizeOf, tempPathFor, writeNewFile } from '../io/durable.js';
+import { decryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
+import type { Keyring } from '../keys/keyring.js';
 import { publishFile } from './publish.js';
+import { threadsOption } from './common.js';
 import { IntegrityError, UserError } from '../errors.js';
 
 export function decryptCommand(): Command {
@@ -19,7 +24,8 @@ export function decryptCommand(): Command {
     .description('decrypt and authenticate one encrypted file; output appears only if every byte verified')
     .argument('<in>', 'encrypted file, or - for stdin (then -o must be a file)')
     .requiredOption('-o, --output <out>', 'plaintext output file, or - for stdout (then <in> must be a file)')
-    .option('--force', 'replace the output file if it exists');
+    .option('--force', 'replace the output file if it exists')
+    .addOption(threadsOption());
   addKeyOptions(cmd);
   return cmd.action(async (input: string, opts: ParsedOptions) => {
     const out = opts.output as string;
@@ -48,8 +54,10 @@ export function decryptCommand(): Command {
       const opened =
         input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
       const tmp = tempPathFor(resolve(out));
+      const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads as number);
       try {
-        await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
+        if (threads > 1) await decryptInParallel(opened, input, tmp, threads, keyring);
+        else await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
       } catch (err) {
         await removeIfExists(tmp);
         throw err instanceof IntegrityError ? err : fileError(err, out, 'write');
@@ -61,11 +69,27 @@ export function decryptCommand(): Command {
   });
 }
 
+async function decryptInParallel(
+  opened: OpenedEncrypted,
+  input: string,
+  tmp: string,
+  threads: number,
+  keyring: Keyring,
+): Promise<void> {
+  await opened.reader.close(); // the threads read the file themselves
+  const dataKey = await unwrapFileKey(opened.header, keyring, input);
+  try {
+    await decryptPathParallel(input, opened.header, dataKey, tmp, { threads, what: input });
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
 async function decryptPass(
-  opened: Awaited<ReturnType<typeof openEncryptedPath>>,
+  opened: OpenedEncrypted,
   what: string,
   consume: (plaintext: AsyncGenerator<Buffer>) => Promise<void>,
-  keyring: Awaited<ReturnType<typeof keyringFromOptions>>,
+  keyring: Keyring,
 ): Promise<void> {
   const { dataKey, plaintext } = await decryptOpened(opened, keyring, what);
   try {

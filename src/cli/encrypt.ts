@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import { encryptToNewFile, fileError } from '../files/encrypted-file.js';
-import { instanceOption, segmentSizeOption } from './common.js';
+import { instanceOption, segmentSizeOption, threadsOption } from './common.js';
 import { readChunks, tempPathFor, removeIfExists } from '../io/durable.js';
 import { publishFile } from './publish.js';
 import { encryptFile } from '../format/file.js';
@@ -11,6 +11,8 @@ import { FORMAT_VERSION } from '../format/limits.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
+import { encryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
+import { sizeOf } from '../io/durable.js';
 
 export function encryptCommand(): Command {
   const cmd = new Command('encrypt')
@@ -18,6 +20,7 @@ export function encryptCommand(): Command {
     .argument('<in>', 'plaintext file, or - for stdin')
     .requiredOption('-o, --output <out>', 'encrypted output file, or - for stdout')
     .option('--force', 'replace the output file if it exists')
+    .addOption(threadsOption())
     .addOption(instanceOption())
     .addOption(segmentSizeOption());
   addKeyOptions(cmd);
@@ -30,6 +33,7 @@ export function encryptCommand(): Command {
     const context = { instance: opts.instance as string, setId, fileName, createdAtMs };
     const { plaintext: dataKey, wrapped } = await keyring.newDataKey({ instance: context.instance, setId });
     try {
+      // Opened lazily: the parallel path reads the file itself.
       const source = input === '-' ? process.stdin : readChunks(input);
       const target = { context, dataKey, wrappedKeys: wrapped, segmentSize: opts.segmentSize as number };
       if (out === '-') {
@@ -51,7 +55,9 @@ export function encryptCommand(): Command {
       }
       const tmp = tempPathFor(resolve(out));
       try {
-        await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
+        const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads as number);
+        if (threads > 1) await encryptPathParallel(input, tmp, target, { threads });
+        else await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
       } catch (err) {
         await removeIfExists(tmp);
         throw fileError(err, input, 'read');

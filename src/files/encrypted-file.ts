@@ -123,12 +123,14 @@ export async function decryptOpened(
   what: string,
 ): Promise<{ dataKey: Buffer; plaintext: AsyncGenerator<Buffer> }> {
   const { header, reader } = opened;
-  const dataKey = await keyring.unwrap(
-    header.wrappedKeys,
-    { instance: header.context.instance, setId: header.context.setId },
-    what,
-  );
+  const dataKey = await unwrapFileKey(header, keyring, what);
   return { dataKey, plaintext: decryptFile(reader, header, dataKey, what) };
+}
+
+/** The data key of one encrypted file, unwrapped with the context its header names. */
+export function unwrapFileKey(header: ParsedHeader, keyring: Keyring, what: string): Promise<Buffer> {
+  const { instance, setId } = header.context;
+  return keyring.unwrap(header.wrappedKeys, { instance, setId }, what);
 }
 
 /** Counts and hashes a decrypting stream without keeping it: authenticates every byte. */

@@ -12,6 +12,7 @@ import {
 } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
 import { PullReader, splitTail } from './chunks.js';
+import { geometryForPayload, geometryForPlaintext, segmentNonce, type SegmentKey } from './segments.js';
 import {
   DATA_KEY_LENGTH,
   MAX_SEGMENTS,
@@ -40,14 +41,6 @@ export function deriveFileKey(dataKey: Uint8Array, salt: Uint8Array, associatedD
   return Buffer.from(hkdfSync('sha256', dataKey, salt, associatedData, DATA_KEY_LENGTH));
 }
 
-function nonce(prefix: Uint8Array, index: number, last: boolean): Buffer {
-  const n = Buffer.alloc(12);
-  n.set(prefix, 0);
-  n.writeUInt32BE(index, NONCE_PREFIX_LENGTH);
-  n[11] = last ? 1 : 0;
-  return n;
-}
-
 /** Plaintext bytes carried by segment `index`. */
 export function plaintextSegmentLength(segmentSize: number, index: number): number {
   return segmentSize - TAG_LENGTH - (index === 0 ? STREAM_HEADER_LENGTH : 0);
@@ -55,24 +48,48 @@ export function plaintextSegmentLength(segmentSize: number, index: number): numb
 
 /** Ciphertext bytes of a payload for a plaintext of `size` bytes (for listings and checks). */
 export function payloadLengthFor(size: number, segmentSize: number): number {
-  const first = plaintextSegmentLength(segmentSize, 0);
-  const other = plaintextSegmentLength(segmentSize, 1);
-  const segments = size <= first ? 1 : 1 + Math.ceil((size - first) / other);
-  return STREAM_HEADER_LENGTH + size + segments * TAG_LENGTH;
+  return geometryForPlaintext(size, segmentSize).payloadSize;
 }
 
 /** Plaintext size of a payload of `length` bytes, or undefined if no plaintext gives that length. */
 export function plaintextLengthFor(length: number, segmentSize: number): number | undefined {
-  const body = length - STREAM_HEADER_LENGTH;
-  if (body < TAG_LENGTH) return undefined;
-  const firstCt = segmentSize - STREAM_HEADER_LENGTH;
-  if (body <= firstCt) return body - TAG_LENGTH;
-  const rest = body - firstCt;
-  const full = Math.floor(rest / segmentSize);
-  const tail = rest % segmentSize;
-  if (tail !== 0 && tail < TAG_LENGTH) return undefined;
-  const segments = 1 + full + (tail === 0 ? 0 : 1);
-  return body - segments * TAG_LENGTH;
+  return geometryForPayload(length, segmentSize)?.plaintextSize;
+}
+
+/** A fresh payload key: the stream header to write first, and the key and nonce prefix of its segments. */
+export function newPayloadKey(
+  params: Omit<PayloadParams, 'segmentSize'>,
+  randomness?: PayloadRandomness,
+): { streamHeader: Buffer; segmentKey: SegmentKey } {
+  const salt = Buffer.from(randomness?.salt ?? randomBytes(SALT_LENGTH));
+  const prefix = Buffer.from(randomness?.noncePrefix ?? randomBytes(NONCE_PREFIX_LENGTH));
+  if (salt.length !== SALT_LENGTH || prefix.length !== NONCE_PREFIX_LENGTH) throw new Error('bad randomness');
+  const streamHeader = Buffer.concat([Buffer.from([STREAM_HEADER_LENGTH]), salt, prefix]);
+  return { streamHeader, segmentKey: segmentKeyOf(params, salt, prefix) };
+}
+
+/** The segment key of an existing payload, from its stream header. */
+export function payloadKeyFromStreamHeader(
+  streamHeader: Uint8Array,
+  params: Omit<PayloadParams, 'segmentSize'>,
+  what: string,
+): SegmentKey {
+  if (streamHeader.length !== STREAM_HEADER_LENGTH || streamHeader[0] !== STREAM_HEADER_LENGTH)
+    throw new IntegrityError(`${what}: corrupt payload header`);
+  const salt = streamHeader.subarray(1, 1 + SALT_LENGTH);
+  return segmentKeyOf(params, salt, Buffer.from(streamHeader.subarray(1 + SALT_LENGTH)));
+}
+
+function segmentKeyOf(
+  params: Omit<PayloadParams, 'segmentSize'>,
+  salt: Uint8Array,
+  noncePrefix: Uint8Array,
+): SegmentKey {
+  const rawKey = deriveFileKey(params.dataKey, salt, params.associatedData);
+  // One KeyObject for all segments: creating a cipher from raw bytes re-imports the key every time.
+  const key: KeyObject = createSecretKey(rawKey);
+  rawKey.fill(0);
+  return { key, noncePrefix };
 }
 
 /** Encrypts a plaintext stream into a Tink streaming ciphertext (stream header + segments). */
@@ -81,23 +98,18 @@ export async function* encryptPayload(
   params: PayloadParams,
   randomness?: PayloadRandomness,
 ): AsyncGenerator<Buffer> {
-  const salt = Buffer.from(randomness?.salt ?? randomBytes(SALT_LENGTH));
-  const prefix = Buffer.from(randomness?.noncePrefix ?? randomBytes(NONCE_PREFIX_LENGTH));
-  if (salt.length !== SALT_LENGTH || prefix.length !== NONCE_PREFIX_LENGTH) throw new Error('bad randomness');
-  const rawKey = deriveFileKey(params.dataKey, salt, params.associatedData);
-  // One KeyObject for all segments: creating a cipher from raw bytes re-imports the key every time.
-  const key: KeyObject = createSecretKey(rawKey);
-  rawKey.fill(0);
+  const { streamHeader, segmentKey } = newPayloadKey(params, randomness);
+  const { key, noncePrefix: prefix } = segmentKey;
   const reader = new PullReader(source);
   try {
-    yield Buffer.concat([Buffer.from([STREAM_HEADER_LENGTH]), salt, prefix]);
+    yield streamHeader;
     for (let index = 0; ; index++) {
       if (index >= MAX_SEGMENTS) throw new Error('plaintext too large for one file (2^32 segments)');
       const want = plaintextSegmentLength(params.segmentSize, index);
       // One byte more than a segment tells us whether this segment is the last one.
       const have = await reader.fill(want + 1);
       const last = have <= want;
-      const cipher = createCipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+      const cipher = createCipheriv('aes-256-gcm', key, segmentNonce(prefix, index, last));
       for (const slice of reader.takeSlices(last ? have : want)) {
         const out = cipher.update(slice);
         if (out.length > 0) yield out;
@@ -126,13 +138,11 @@ export async function* decryptPayload(
   };
   if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
     fail('truncated (payload header missing)');
-  const streamHeader = reader.take(STREAM_HEADER_LENGTH);
-  if (streamHeader[0] !== STREAM_HEADER_LENGTH) fail('corrupt payload header');
-  const salt = streamHeader.subarray(1, 1 + SALT_LENGTH);
-  const prefix = streamHeader.subarray(1 + SALT_LENGTH);
-  const rawKey = deriveFileKey(params.dataKey, salt, params.associatedData);
-  const key: KeyObject = createSecretKey(rawKey);
-  rawKey.fill(0);
+  const { key, noncePrefix: prefix } = payloadKeyFromStreamHeader(
+    reader.take(STREAM_HEADER_LENGTH),
+    params,
+    what,
+  );
   for (let index = 0; ; index++) {
     if (index >= MAX_SEGMENTS) fail('too many segments');
     const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
@@ -140,7 +150,7 @@ export async function* decryptPayload(
     const last = have <= full;
     if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
     const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last));
+    const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(prefix, index, last));
     decipher.setAuthTag(tag);
     const outs: Buffer[] = [];
     for (const slice of body) {

@@ -1,6 +1,6 @@
 /** File-system steps whose order and durability the no-snapshot-lost promise depends on. */
 import { constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from '../errors.js';
@@ -169,4 +169,9 @@ export async function renameDurable(from: string, to: string): Promise<void> {
   await rename(from, to);
   await fsyncDir(dirname(to));
   if (dirname(from) !== dirname(to)) await fsyncDir(dirname(from));
+}
+
+/** Size of the file at `path` itself (a symlink is not followed). */
+export async function sizeOf(path: string): Promise<number> {
+  return (await lstat(path)).size;
 }

@@ -8,8 +8,6 @@ import type { EncryptionContext, WrappedKey } from '../format/header.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
 import { stableSource } from './stable-source.js';
 import { authenticateFile, type AuthenticatedFile } from './verify-set.js';
-import { IntegrityError, UserError } from '../errors.js';
-import { SourceChangedError } from './errors.js';
 
 export interface EncryptJob {
   kind: 'encrypt';
@@ -49,36 +47,4 @@ export async function runFileJob(job: FileJob): Promise<FileJobResult> {
   } finally {
     dataKey.fill(0);
   }
-}
-
-/** Errors cross the thread boundary as data; these keep the classes and errno codes callers test for. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  exitCode?: number;
-  stack?: string;
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const e = err as Error & { code?: unknown; exitCode?: unknown };
-  return {
-    name: e.name,
-    message: e.message,
-    ...(typeof e.code === 'string' ? { code: e.code } : {}),
-    ...(typeof e.exitCode === 'number' ? { exitCode: e.exitCode } : {}),
-    ...(e.stack ? { stack: e.stack } : {}),
-  };
-}
-
-export function deserializeError(s: SerializedError): Error {
-  let err: Error;
-  if (s.name === 'SourceChangedError') err = new SourceChangedError(s.message);
-  else if (s.name === 'IntegrityError') err = new IntegrityError(s.message);
-  else if (s.name === 'UserError') err = new UserError(s.message, s.exitCode ?? 1);
-  else err = new Error(s.message);
-  if (s.code) Object.assign(err, { code: s.code });
-  if (s.stack) err.stack = s.stack;
-  return err;
 }

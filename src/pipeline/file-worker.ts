@@ -1,6 +1,7 @@
 /** Worker-thread entry: runs file jobs sent by FileWorkers (file-workers.ts), one at a time. */
 import { parentPort } from 'node:worker_threads';
-import { runFileJob, serializeError, type FileJob } from './file-jobs.js';
+import { runFileJob, type FileJob } from './file-jobs.js';
+import { serializeError } from '../parallel/thread-errors.js';
 
 interface Request {
   id: number;

@@ -6,13 +6,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import {
-  deserializeError,
-  runFileJob,
-  type FileJob,
-  type FileJobResult,
-  type SerializedError,
-} from './file-jobs.js';
+import { runFileJob, type FileJob, type FileJobResult } from './file-jobs.js';
+import { deserializeError, type SerializedError } from '../parallel/thread-errors.js';
 
 type Reply =
   { id: number; ok: true; result: FileJobResult } | { id: number; ok: false; error: SerializedError };

@@ -2,39 +2,17 @@
  * The independent Python decoder (test/decoder/sg_decode.py, written from docs/FORMAT.md) against the
  * checked-in vectors and against fresh files from the TypeScript CLI: if both agree, the spec is complete.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runCli } from '../helpers/cli.js';
+import { runPythonDecoder } from '../helpers/python-decoder.js';
 
-const DECODER = join(PROJECT_ROOT, 'test', 'decoder', 'sg_decode.py');
 const VECTORS = join(PROJECT_ROOT, 'test', 'vectors');
 
-/** Debian's python3 has python3-cryptography; another python3 will do if it can import it. */
-function pickPython(): string {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(candidate, ['-c', 'import cryptography'], { stdio: 'ignore' });
-    if (r.status === 0) return candidate;
-  }
-  throw new Error('no python3 that can import cryptography: install python3-cryptography');
-}
-
-const python = pickPython();
-
-function runPython(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [DECODER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runPython = runPythonDecoder;
 
 let dir: string;
 let keyFile: string;

@@ -1,0 +1,99 @@
+/**
+ * Where each segment of a Tink streaming payload lies, and single-segment encryption and decryption
+ * (docs/FORMAT.md, "Payload"). Every segment's position follows from its index alone, which is what
+ * lets several threads work on one file at once. Pure: no I/O.
+ */
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { IntegrityError } from '../errors.js';
+import { NONCE_PREFIX_LENGTH, STREAM_HEADER_LENGTH, TAG_LENGTH } from './limits.js';
+
+export interface SegmentGeometry {
+  segmentSize: number;
+  /** Number of segments in the payload. */
+  count: number;
+  plaintextSize: number;
+  /** Payload bytes, stream header included. */
+  payloadSize: number;
+}
+
+/** The geometry of the payload that a plaintext of `plaintextSize` bytes becomes. */
+export function geometryForPlaintext(plaintextSize: number, segmentSize: number): SegmentGeometry {
+  const first = segmentSize - STREAM_HEADER_LENGTH - TAG_LENGTH;
+  const other = segmentSize - TAG_LENGTH;
+  const count = plaintextSize <= first ? 1 : 1 + Math.ceil((plaintextSize - first) / other);
+  const payloadSize = STREAM_HEADER_LENGTH + plaintextSize + count * TAG_LENGTH;
+  return { segmentSize, count, plaintextSize, payloadSize };
+}
+
+/** The geometry of a payload of `payloadSize` bytes, or undefined when no plaintext gives that length. */
+export function geometryForPayload(payloadSize: number, segmentSize: number): SegmentGeometry | undefined {
+  const body = payloadSize - STREAM_HEADER_LENGTH;
+  if (body < TAG_LENGTH) return undefined;
+  const firstCt = segmentSize - STREAM_HEADER_LENGTH;
+  if (body <= firstCt) return { segmentSize, count: 1, plaintextSize: body - TAG_LENGTH, payloadSize };
+  const rest = body - firstCt;
+  const tail = rest % segmentSize;
+  if (tail !== 0 && tail < TAG_LENGTH) return undefined;
+  const count = 1 + Math.floor(rest / segmentSize) + (tail === 0 ? 0 : 1);
+  return { segmentSize, count, plaintextSize: body - count * TAG_LENGTH, payloadSize };
+}
+
+/** Offset of segment `index`'s plaintext in the whole plaintext (`index` may be `count`: the end). */
+export function plaintextOffset(g: SegmentGeometry, index: number): number {
+  if (index >= g.count) return g.plaintextSize;
+  if (index === 0) return 0;
+  return g.segmentSize - STREAM_HEADER_LENGTH - TAG_LENGTH + (index - 1) * (g.segmentSize - TAG_LENGTH);
+}
+
+/** Offset of segment `index`'s ciphertext in the payload (`index` may be `count`: the end). */
+export function ciphertextOffset(g: SegmentGeometry, index: number): number {
+  if (index >= g.count) return g.payloadSize;
+  return index === 0 ? STREAM_HEADER_LENGTH : index * g.segmentSize;
+}
+
+export function segmentNonce(prefix: Uint8Array, index: number, last: boolean): Buffer {
+  const n = Buffer.alloc(12);
+  n.set(prefix, 0);
+  n.writeUInt32BE(index, NONCE_PREFIX_LENGTH);
+  n[11] = last ? 1 : 0;
+  return n;
+}
+
+export interface SegmentKey {
+  key: KeyObject;
+  noncePrefix: Uint8Array;
+}
+
+/** Encrypts one whole segment's plaintext; returns its ciphertext and tag as output buffers. */
+export function encryptSegment(k: SegmentKey, index: number, last: boolean, plaintext: Uint8Array): Buffer[] {
+  const cipher = createCipheriv('aes-256-gcm', k.key, segmentNonce(k.noncePrefix, index, last));
+  const out = [cipher.update(plaintext)];
+  const fin = cipher.final();
+  if (fin.length > 0) out.push(fin);
+  out.push(cipher.getAuthTag());
+  return out;
+}
+
+/** Decrypts and authenticates one whole segment (ciphertext followed by its tag). */
+export function decryptSegment(
+  k: SegmentKey,
+  index: number,
+  last: boolean,
+  segment: Uint8Array,
+  what: string,
+): Buffer[] {
+  if (segment.byteLength < TAG_LENGTH) throw new IntegrityError(`${what}: truncated (segment ${index})`);
+  const body = segment.subarray(0, segment.byteLength - TAG_LENGTH);
+  const decipher = createDecipheriv('aes-256-gcm', k.key, segmentNonce(k.noncePrefix, index, last));
+  decipher.setAuthTag(segment.subarray(segment.byteLength - TAG_LENGTH));
+  const out = [decipher.update(body)];
+  try {
+    const fin = decipher.final();
+    if (fin.length > 0) out.push(fin);
+  } catch {
+    throw new IntegrityError(
+      `${what}: authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
+    );
+  }
+  return out;
+}

@@ -93,8 +93,8 @@ async function oneRound(samples, tool, ctx, round) {
 }
 
 /**
- * Measurement 1. Rounds interleave the tools (tool A, B, C, then again), so a slow moment of a shared
- * machine does not land on one tool only. Returns { samples, failures: Map(name → reason) }.
+ * Measurement 1. Rounds interleave the tools (A, B, C, then C, B, A), so a slow moment of a shared
+ * machine, or the order of the tools, does not land on one tool only. Returns { samples, failures: Map(name → reason) }.
  */
 export async function runOneShot({ dir, sizeBytes, runs, tools, doEncrypt, doDecrypt }) {
   const plain = join(dir, 'bench.plain');
@@ -104,7 +104,9 @@ export async function runOneShot({ dir, sizeBytes, runs, tools, doEncrypt, doDec
   try {
     for (let round = 0; round < runs; round++) {
       progress(`round ${round + 1}/${runs}`);
-      for (const tool of tools) {
+      // A-B-C then C-B-A: what a tool's run leaves behind (freed tmpfs pages, a warm page cache)
+      // helps the next tool; alternating the order gives every tool both positions.
+      for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
         if (failures.has(tool.name)) continue;
         try {
           await oneRound(samples, tool, { dir, plain, doEncrypt, doDecrypt }, round);

@@ -68,6 +68,9 @@ describe('bench/run.mjs --quick', () => {
     expect(out).toMatch(row('encrypt', 'tmpfs file', 'snapshot-guard'));
     expect(out).toMatch(row('encrypt', '/dev/null', 'snapshot-guard'));
     expect(out).toMatch(row('decrypt', 'tmpfs file', 'snapshot-guard'));
+    // The single-threaded streaming path is measured beside the default (threads for large files).
+    expect(out).toMatch(row('encrypt', 'tmpfs file', 'snapshot-guard --threads 1', RATIO));
+    expect(out).toMatch(row('decrypt', 'tmpfs file', 'snapshot-guard --threads 1', RATIO));
     // age is a system dependency of the suite (scripts/install-system-deps.sh), so it must be compared.
     expect(out).toMatch(row('encrypt', 'tmpfs file', 'age', RATIO));
     expect(out).toMatch(row('encrypt', '/dev/null', 'age', RATIO));

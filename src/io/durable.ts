@@ -4,6 +4,7 @@ import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from '../errors.js';
+import { collectYoungGarbage } from './young-garbage.js';
 
 // 4 MiB: most segments then lie inside one chunk (no copy to join them); measured ~10% faster than 1 MiB.
 export const READ_CHUNK = 4 * 1024 * 1024;
@@ -95,6 +96,7 @@ export async function writeAll(
   };
   const flush = async () => {
     await inFlight;
+    collectYoungGarbage(); // the chunks of the batch just written
     inFlight = writeBatch(batch, position);
     inFlight.catch(() => undefined); // observed by the next await
     position += batchBytes;

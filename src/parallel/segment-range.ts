@@ -13,6 +13,7 @@ import {
   type SegmentKey,
 } from '../format/segments.js';
 import { SourceChangedError } from '../pipeline/errors.js';
+import { collectYoungGarbage } from '../io/young-garbage.js';
 
 export interface SegmentRangeTask {
   op: 'encrypt' | 'decrypt';
@@ -42,6 +43,7 @@ export function runSegmentRange(t: SegmentRangeTask): void {
       : decryptSegment(t.segmentKey, i, last, input, t.what);
   const buf = Buffer.allocUnsafe(t.batch * g.segmentSize);
   for (let first = t.worker * t.batch; first < g.count; first += t.workers * t.batch) {
+    collectYoungGarbage(); // the previous batch's output buffers
     const end = Math.min(first + t.batch, g.count);
     const from = inOffset(g, first);
     readFully(t.inFd, buf, inOffset(g, end) - from, t.inBase + from, t.what);

@@ -1,0 +1,25 @@
+/**
+ * Buffers that node:crypto and node:fs hand out live outside V8's heap, and V8 collects them only
+ * after tens of MiB of them have piled up on a thread. A minor (young-generation) GC after each few
+ * MiB of work frees them right away, so memory stays at a few buffers whatever the file's size
+ * (measured with bench/run.mjs --only memory: see bench/README.md). Costs well under a millisecond.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type Gc = (options?: { type?: 'minor' | 'major' }) => void;
+
+let gc: Gc | null | undefined;
+
+export function collectYoungGarbage(): void {
+  if (gc === undefined) {
+    try {
+      // Exposes gc() to contexts created from now on; the flag changes nothing else.
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as Gc;
+    } catch {
+      gc = null; // a runtime without the extension: memory is then merely larger, never wrong
+    }
+  }
+  gc?.({ type: 'minor' });
+}

@@ -14,6 +14,14 @@ import { UserError } from '../errors.js';
 import { encryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import { sizeOf } from '../io/durable.js';
 
+async function sizeOrRaise(path: string): Promise<number> {
+  try {
+    return await sizeOf(path);
+  } catch (err) {
+    throw fileError(err, path, 'read');
+  }
+}
+
 export function encryptCommand(): Command {
   const cmd = new Command('encrypt')
     .description('encrypt one file (or stdin) into the snapshot-guard format')
@@ -36,6 +44,7 @@ export function encryptCommand(): Command {
       // Opened lazily: the parallel path reads the file itself.
       const source = input === '-' ? process.stdin : readChunks(input);
       const target = { context, dataKey, wrappedKeys: wrapped, segmentSize: opts.segmentSize as number };
+      const threads = input === '-' ? 1 : threadsFor(await sizeOrRaise(input), opts.threads as number);
       if (out === '-') {
         const header = {
           version: FORMAT_VERSION,
@@ -43,11 +52,13 @@ export function encryptCommand(): Command {
           context,
           wrappedKeys: wrapped,
         };
-        await pipeline(Readable.from(encryptFile(source, header, dataKey)), process.stdout).catch(
-          (err: unknown) => {
-            throw fileError(err, input, 'read');
-          },
-        );
+        const toStdout =
+          threads > 1
+            ? encryptPathParallel(input, process.stdout, target, { threads })
+            : pipeline(Readable.from(encryptFile(source, header, dataKey)), process.stdout);
+        await toStdout.catch((err: unknown) => {
+          throw fileError(err, input, 'read');
+        });
         return;
       }
       if (input !== '-' && resolve(input) === resolve(out)) {
@@ -55,7 +66,6 @@ export function encryptCommand(): Command {
       }
       const tmp = tempPathFor(resolve(out));
       try {
-        const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads as number);
         if (threads > 1) await encryptPathParallel(input, tmp, target, { threads });
         else await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
       } catch (err) {

@@ -59,6 +59,22 @@ export function segmentNonce(prefix: Uint8Array, index: number, last: boolean): 
   return n;
 }
 
+/**
+ * Output buffers of node:crypto are fresh allocations; at 64 KiB they come from malloc's free lists
+ * and reuse memory the previous ones left, where 1 MiB ones are new mappings whose every page faults
+ * in (measured: half the page faults of a 1 GiB encryption).
+ */
+const UPDATE_SLICE = 64 * 1024;
+
+function updateInSlices(c: { update(data: Uint8Array): Buffer }, data: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < data.byteLength; at += UPDATE_SLICE) {
+    const piece = c.update(data.subarray(at, at + UPDATE_SLICE));
+    if (piece.length > 0) out.push(piece);
+  }
+  return out;
+}
+
 export interface SegmentKey {
   key: KeyObject;
   noncePrefix: Uint8Array;
@@ -67,7 +83,7 @@ export interface SegmentKey {
 /** Encrypts one whole segment's plaintext; returns its ciphertext and tag as output buffers. */
 export function encryptSegment(k: SegmentKey, index: number, last: boolean, plaintext: Uint8Array): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', k.key, segmentNonce(k.noncePrefix, index, last));
-  const out = [cipher.update(plaintext)];
+  const out = updateInSlices(cipher, plaintext);
   const fin = cipher.final();
   if (fin.length > 0) out.push(fin);
   out.push(cipher.getAuthTag());
@@ -86,7 +102,7 @@ export function decryptSegment(
   const body = segment.subarray(0, segment.byteLength - TAG_LENGTH);
   const decipher = createDecipheriv('aes-256-gcm', k.key, segmentNonce(k.noncePrefix, index, last));
   decipher.setAuthTag(segment.subarray(segment.byteLength - TAG_LENGTH));
-  const out = [decipher.update(body)];
+  const out = updateInSlices(decipher, body);
   try {
     const fin = decipher.final();
     if (fin.length > 0) out.push(fin);

@@ -8,8 +8,6 @@
 import { constants, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { IntegrityError, UserError } from '../errors.js';
 import {
   associatedDataOf,
@@ -29,15 +27,11 @@ import { geometryForPayload, geometryForPlaintext } from '../format/segments.js'
 import type { EncryptTarget } from '../files/encrypted-file.js';
 import { removeIfExists } from '../io/durable.js';
 import { SourceChangedError } from '../pipeline/errors.js';
-import { runSegmentRange, type SegmentRangeTask } from './segment-range.js';
-import { deserializeError, type SerializedError } from './thread-errors.js';
+import { runRanges, WORKER_PATH } from './run-ranges.js';
 
 /** Below this, starting threads costs more than it saves (measured: bench/run.mjs). */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 const MAX_THREADS = 8;
-/** Bytes each thread reads and writes in one step. */
-const BATCH_BYTES = 4 * 1024 * 1024;
-const WORKER_PATH = fileURLToPath(new URL('./segment-worker.js', import.meta.url));
 
 /**
  * How many threads a file of `bytes` bytes gets: `requested` when given (a --threads flag), otherwise
@@ -57,10 +51,13 @@ export interface ParallelOptions {
   randomness?: PayloadRandomness;
 }
 
-/** Encrypts the regular file `inPath` into a new file `outPath`; returns the bytes written. */
+/**
+ * Encrypts the regular file `inPath` into a new file `outPath` (each thread writes its own batches
+ * in place), or into `outPath` = a writable stream such as stdout (batches written in order).
+ */
 export async function encryptPathParallel(
   inPath: string,
-  outPath: string,
+  outPath: string | NodeJS.WritableStream,
   target: EncryptTarget,
   opts: ParallelOptions,
 ): Promise<{ bytes: number; plaintextBytes: number }> {
@@ -74,7 +71,7 @@ export async function encryptPathParallel(
       context: target.context,
       wrappedKeys: target.wrappedKeys,
     };
-    const headerBytes = encodeHeader(header, target.dataKey);
+    const head = encodeHeader(header, target.dataKey);
     const { streamHeader, segmentKey } = newPayloadKey(
       { dataKey: target.dataKey, associatedData: associatedDataOf(header) },
       opts.randomness,
@@ -82,23 +79,44 @@ export async function encryptPathParallel(
     const geometry = geometryForPlaintext(before.size, header.segmentSize);
     if (geometry.count > MAX_SEGMENTS)
       throw new UserError(`${inPath} is too large for one file (2^32 segments)`);
-    await intoNewFile(outPath, async (output) => {
-      await output.write(Buffer.concat([headerBytes, streamHeader]), 0, undefined, 0);
-      const task = { op: 'encrypt' as const, geometry, segmentKey, what: inPath };
-      await runRanges(
-        { ...task, inFd: input.fd, inBase: 0, outFd: output.fd, outBase: headerBytes.length },
-        opts,
-      );
+    const task = { op: 'encrypt' as const, geometry, segmentKey, what: inPath, inFd: input.fd, inBase: 0 };
+    const checkUnchanged = async () => {
       const after = await input.stat();
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
         throw new SourceChangedError(
           `${inPath} changed while it was being encrypted; encrypt it again once it is stable`,
         );
-    });
-    return { bytes: headerBytes.length + geometry.payloadSize, plaintextBytes: before.size };
+    };
+    if (typeof outPath === 'string') {
+      await intoNewFile(outPath, async (output) => {
+        await output.write(Buffer.concat([head, streamHeader]), 0, undefined, 0);
+        await runRanges({ ...task, outFd: output.fd, outBase: head.length }, opts);
+        await checkUnchanged();
+      });
+    } else {
+      // A closed pipe reports through the write callbacks; without a listener its 'error' event would crash.
+      const ignore = () => undefined;
+      outPath.on('error', ignore);
+      try {
+        const write = (data: Buffer) => writeToStream(outPath, data);
+        await write(Buffer.concat([head, streamHeader]));
+        await runRanges({ ...task, outFd: undefined, outBase: 0 }, opts, write);
+        await checkUnchanged();
+      } finally {
+        outPath.off('error', ignore);
+      }
+    }
+    return { bytes: head.length + geometry.payloadSize, plaintextBytes: before.size };
   } finally {
     await input.close();
   }
+}
+
+/** Resolves once `stream` has taken `data` (so at most a batch or two wait in memory). */
+function writeToStream(stream: NodeJS.WritableStream, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(data, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 /** Authenticates and decrypts `inPath` (whose parsed header is given) into a new file `outPath`. */
@@ -168,39 +186,4 @@ async function intoNewFile(path: string, fill: (fh: FileHandle) => Promise<void>
     await removeIfExists(path);
     throw err;
   }
-}
-
-type RangeBase = Omit<SegmentRangeTask, 'worker' | 'workers' | 'batch'>;
-
-/** Runs every range of the file: on worker threads, or inline. The first failure wins; all stop. */
-async function runRanges(base: RangeBase, opts: ParallelOptions): Promise<void> {
-  const workers = Math.max(1, opts.threads);
-  const batch = Math.max(1, Math.floor(BATCH_BYTES / base.geometry.segmentSize));
-  const tasks: SegmentRangeTask[] = Array.from({ length: workers }, (_, worker) => ({
-    ...base,
-    batch,
-    worker,
-    workers,
-  }));
-  if (opts.inline || workers === 1 || !existsSync(WORKER_PATH)) {
-    for (const t of tasks) runSegmentRange(t);
-    return;
-  }
-  const threads = tasks.map((t) => new Worker(WORKER_PATH, { workerData: t }));
-  try {
-    await Promise.all(threads.map(finished));
-  } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
-  }
-}
-
-function finished(worker: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    worker.once('message', (m: { ok: true } | { ok: false; error: SerializedError }) => {
-      if (m.ok) resolve();
-      else reject(deserializeError(m.error));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`segment worker exited with code ${code}`)));
-  });
 }

@@ -1,6 +1,7 @@
 /**
  * One thread's share of a file: every `workers`-th batch of consecutive segments, read from the input
- * at its computed offset, encrypted or decrypted, and written to the output at its computed offset.
+ * at its computed offset, encrypted or decrypted, and handed to a sink: written to the output file at
+ * its computed offset, or passed back to be written to a stream in order.
  * Synchronous on purpose: it runs on a worker thread of its own (or inline in tests).
  */
 import { readSync, writeSync } from 'node:fs';
@@ -21,7 +22,8 @@ export interface SegmentRangeTask {
   inFd: number;
   /** File offset of the input's first byte (plaintext start, or the payload's start). */
   inBase: number;
-  outFd: number;
+  /** The output file (written at offsets), or undefined when batches go to a BatchSink instead. */
+  outFd: number | undefined;
   outBase: number;
   geometry: SegmentGeometry;
   segmentKey: SegmentKey;
@@ -33,10 +35,12 @@ export interface SegmentRangeTask {
   what: string;
 }
 
-export function runSegmentRange(t: SegmentRangeTask): void {
+/** Receives batch number `index` (counted over the whole file) as output buffers, in this thread's order. */
+export type BatchSink = (index: number, outputs: Buffer[]) => void;
+
+export function runSegmentRange(t: SegmentRangeTask, sink: BatchSink = fileSink(t)): void {
   const g = t.geometry;
-  const [inOffset, outOffset] =
-    t.op === 'encrypt' ? [plaintextOffset, ciphertextOffset] : [ciphertextOffset, plaintextOffset];
+  const inOffset = t.op === 'encrypt' ? plaintextOffset : ciphertextOffset;
   const transform = (i: number, last: boolean, input: Buffer): Buffer[] =>
     t.op === 'encrypt'
       ? encryptSegment(t.segmentKey, i, last, input)
@@ -47,13 +51,23 @@ export function runSegmentRange(t: SegmentRangeTask): void {
     const end = Math.min(first + t.batch, g.count);
     const from = inOffset(g, first);
     readFully(t.inFd, buf, inOffset(g, end) - from, t.inBase + from, t.what);
-    let at = t.outBase + outOffset(g, first);
+    const outputs: Buffer[] = [];
     for (let i = first; i < end; i++) {
       const input = buf.subarray(inOffset(g, i) - from, inOffset(g, i + 1) - from);
-      const last = i === g.count - 1;
-      for (const out of transform(i, last, input)) at += writeFully(t.outFd, out, at);
+      outputs.push(...transform(i, i === g.count - 1, input));
     }
+    sink(first / t.batch, outputs);
   }
+}
+
+/** Writes each batch into the output file where it belongs. */
+function fileSink(t: SegmentRangeTask): BatchSink {
+  const outOffset = t.op === 'encrypt' ? ciphertextOffset : plaintextOffset;
+  return (index, outputs) => {
+    if (t.outFd === undefined) throw new Error('runSegmentRange: no output file and no sink');
+    let at = t.outBase + outOffset(t.geometry, index * t.batch);
+    for (const out of outputs) at += writeFully(t.outFd, out, at);
+  };
 }
 
 function readFully(fd: number, buf: Buffer, length: number, position: number, what: string): void {

@@ -3,12 +3,13 @@
  * same format the streaming path and the independent Python decoder read, and a tampered file still
  * leaves nothing behind.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, runCli } from '../helpers/cli.js';
+import { CLI_PATH, PROJECT_ROOT, runCli } from '../helpers/cli.js';
 import { runPythonDecoder } from '../helpers/python-decoder.js';
 
 let dir: string;
@@ -47,6 +48,42 @@ describe('--threads', () => {
     const py = await runPythonDecoder(['--key-file', key, join(dir, 't.sg'), join(dir, 'py')]);
     expect(py.code, py.stderr).toBe(0);
     expect(readFileSync(join(dir, 'py')).equals(plain)).toBe(true);
+  });
+
+  it('to stdout: batches from several threads arrive in order', async () => {
+    const r = await runCli([
+      'encrypt',
+      join(dir, 'plain'),
+      '-o',
+      '-',
+      '--threads',
+      '3',
+      '--segment-size',
+      '256KiB',
+      '--key-file',
+      key,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(join(dir, 'stdout.sg'), r.stdout);
+    await cli('decrypt', join(dir, 'stdout.sg'), '-o', join(dir, 'stdout.out'), '--threads', '1');
+    expect(readFileSync(join(dir, 'stdout.out')).equals(plain)).toBe(true);
+  });
+
+  it('to a reader that goes away: exits 1 quietly, like the streaming path (no crash trace)', () => {
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        '"$0" "$1" encrypt "$2" -o - --threads 2 --key-file "$3" | head -c 100 >/dev/null; echo "exit=${PIPESTATUS[0]}"',
+        process.execPath,
+        CLI_PATH,
+        join(dir, 'plain'),
+        key,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stdout.trim()).toBe('exit=1');
+    expect(r.stderr).toBe('');
   });
 
   it('a file of 64 MiB or more is split by default and round-trips', async () => {

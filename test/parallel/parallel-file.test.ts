@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
 import { encryptFile } from '../../src/format/file.js';
@@ -71,6 +72,25 @@ describe('parallel file path', () => {
       }
     });
   }
+
+  it('into a stream: the same bytes, batches in order', async () => {
+    const plain = randomBytes(2 * 4 * 1024 * 1024 + 999); // three 4 MiB batches of 64 KiB segments
+    const input = join(dir, 'stream.plain');
+    await writeFile(input, plain);
+    const big = { ...target, segmentSize: 64 * 1024 };
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(Buffer.from(chunk));
+        done();
+      },
+    });
+    await encryptPathParallel(input, sink, big, { threads: 2, inline: true, randomness });
+    const streaming = await collect(
+      encryptFile(chunksOf(plain, 1 << 20), { ...header, segmentSize: 64 * 1024 }, dataKey, randomness),
+    );
+    expect(Buffer.concat(chunks).equals(streaming)).toBe(true);
+  });
 
   it('splits several batches between threads (file larger than one 4 MiB batch per thread)', async () => {
     const plain = randomBytes(3 * 4 * 1024 * 1024 + 12_345);

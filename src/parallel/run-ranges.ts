@@ -1,0 +1,126 @@
+/**
+ * Runs the ranges of one file (segment-range.ts) on worker threads, or inline, and with a stream as
+ * the output collects the threads' batches and writes them in order. The first failure wins; every
+ * thread is stopped before this returns.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { runSegmentRange, type SegmentRangeTask } from './segment-range.js';
+import { deserializeError, type SerializedError } from './thread-errors.js';
+import type { WorkerInput } from './segment-worker.js';
+
+export const WORKER_PATH = fileURLToPath(new URL('./segment-worker.js', import.meta.url));
+/** Bytes each thread reads and writes in one step. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+export type RangeBase = Omit<SegmentRangeTask, 'worker' | 'workers' | 'batch'>;
+/** Writes one batch to the output stream; resolves when the stream took it. */
+export type WriteBatch = (data: Buffer) => Promise<void>;
+
+type Message =
+  | { ok: true }
+  | { ok: false; error: SerializedError }
+  | { batch: number; buffer: ArrayBuffer; length: number };
+
+export async function runRanges(
+  base: RangeBase,
+  opts: { threads: number; inline?: boolean },
+  writeBatch?: WriteBatch,
+): Promise<void> {
+  const workers = Math.max(1, opts.threads);
+  const batch = Math.max(1, Math.floor(BATCH_BYTES / base.geometry.segmentSize));
+  const batches = Math.ceil(base.geometry.count / batch);
+  const tasks = Array.from({ length: workers }, (_, worker) => ({ ...base, batch, worker, workers }));
+  if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch);
+
+  if (!writeBatch) {
+    const threads = tasks.map(
+      (task) => new Worker(WORKER_PATH, { workerData: { task } satisfies WorkerInput }),
+    );
+    try {
+      await Promise.all(threads.map(finished));
+    } finally {
+      await Promise.all(threads.map((t) => t.terminate()));
+    }
+    return;
+  }
+  const signal = new Int32Array(new SharedArrayBuffer(4 * workers));
+  const channels = tasks.map(() => new MessageChannel());
+  const threads = tasks.map((task, i) => {
+    const returns = channels[i]?.port2;
+    const workerData: WorkerInput = { task, returns, signal };
+    return new Worker(WORKER_PATH, { workerData, transferList: returns ? [returns] : [] });
+  });
+  const back = channels.map((c) => c.port1);
+  try {
+    await Promise.all([...threads.map(finished), writeInOrder(threads, back, batches, signal, writeBatch)]);
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+    for (const port of back) port.close();
+  }
+}
+
+/** One range after another on this thread (tests from TypeScript sources, where no worker script exists). */
+async function runInline(tasks: SegmentRangeTask[], batches: number, writeBatch?: WriteBatch): Promise<void> {
+  if (!writeBatch) {
+    for (const t of tasks) runSegmentRange(t);
+    return;
+  }
+  const got = new Map<number, Buffer>();
+  for (const t of tasks) runSegmentRange(t, (index, outputs) => got.set(index, Buffer.concat(outputs)));
+  for (let i = 0; i < batches; i++) await writeBatch(got.get(i) ?? Buffer.alloc(0));
+}
+
+function finished(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.on('message', (m: Message) => {
+      if (!('ok' in m)) return;
+      if (m.ok) resolve();
+      else reject(deserializeError(m.error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`segment worker exited with code ${code}`)));
+  });
+}
+
+/** Writes batch 0, 1, 2, … as they arrive, and sends each buffer back to its thread once written. */
+function writeInOrder(
+  threads: Worker[],
+  back: MessagePort[],
+  batches: number,
+  signal: Int32Array,
+  writeBatch: WriteBatch,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ready = new Map<number, { buffer: ArrayBuffer; length: number }>();
+    let next = 0;
+    let writing = false;
+    const pump = async (): Promise<void> => {
+      if (writing) return;
+      writing = true;
+      try {
+        for (let got = ready.get(next); got; got = ready.get(next)) {
+          ready.delete(next);
+          await writeBatch(Buffer.from(got.buffer, 0, got.length));
+          const worker = next % threads.length; // batch b belongs to thread b mod threads
+          back[worker]?.postMessage(got.buffer, [got.buffer]);
+          Atomics.add(signal, worker, 1);
+          Atomics.notify(signal, worker);
+          next++;
+        }
+      } finally {
+        writing = false;
+      }
+      if (next === batches) resolve();
+      else if (ready.has(next)) await pump(); // arrived while the last write was under way
+    };
+    for (const t of threads) {
+      t.on('message', (m: Message) => {
+        if (!('batch' in m)) return;
+        ready.set(m.batch, { buffer: m.buffer, length: m.length });
+        pump().catch(reject);
+      });
+    }
+  });
+}

@@ -1,9 +1,10 @@
 /**
  * One large file encrypted or decrypted on every core. This thread writes the header and the stream
  * header; each worker thread then takes every n-th batch of segments (segment-range.ts), reading and
- * writing at offsets that follow from the segment index alone. The output is a new file (0600,
- * fsynced) that callers publish only after the returned promise resolves: a decrypted file is complete
- * and authenticated only then, exactly as with the streaming path.
+ * writing at offsets that follow from the segment index alone (or, for a stream such as stdout,
+ * handing batches back to be written in order: run-ranges.ts). A file output is new (0600, fsynced)
+ * and callers publish it only after the returned promise resolves: a decrypted file is complete and
+ * authenticated only then, exactly as with the streaming path.
  */
 import { constants, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';

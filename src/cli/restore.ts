@@ -9,7 +9,7 @@ import { progressFor } from '../restore/progress.js';
 import { restoreSet } from '../restore/restore-set.js';
 import { scanDirectory } from '../snapshots/scan.js';
 import { NoEncryptedDirError, chooseSets, sealedSetIds } from '../store/sets.js';
-import { parseIntegerIn } from './common.js';
+import { parseIntegerIn, threadsOption } from './common.js';
 
 /** Owner read+write always; the group may read or write; never others, never execute. */
 function parseFileMode(value: string): number {
@@ -87,10 +87,11 @@ export function restoreCommand(): Command {
       'do nothing when --to already holds a complete snapshot or nothing was ever sealed (for restore on boot)',
     )
     .addOption(
-      new Option('--parallelism <n>', 'files decrypted at once')
+      new Option('--parallelism <n>', 'files decrypted at once (when no file is split between threads)')
         .argParser(parseIntegerIn('--parallelism', 1, 64))
         .default(2),
-    );
+    )
+    .addOption(threadsOption());
   addKeyOptions(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
     const from = resolve(opts.from as string);
@@ -121,6 +122,7 @@ export function restoreCommand(): Command {
         force: Boolean(opts.force),
         mode: opts.mode as number,
         parallelism: opts.parallelism as number,
+        threads: opts.threads as number,
         progress: progressFor(process.stderr),
       });
       const seconds = (performance.now() - started) / 1000;

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { IntegrityError, UserError, errnoCode } from '../errors.js';
 import { PullReader } from '../format/chunks.js';
 import { decryptFile, readHeader } from '../format/file.js';
+import type { ParsedHeader } from '../format/header.js';
 import type { Manifest, ManifestFile } from '../format/manifest.js';
+import { decryptPathParallel } from '../parallel/parallel-file.js';
 import { fileError } from '../files/encrypted-file.js';
 import { READ_CHUNK, readChunks, writeNewFile } from '../io/durable.js';
 import { encryptedNameFor } from '../store/layout.js';
@@ -38,7 +40,9 @@ async function* hashedPayload(
 
 /**
  * Decrypts one file of the set into `tmp` (created 0600, fsynced). Throws an IntegrityError naming the
- * encrypted file when anything does not authenticate; the caller removes `tmp` then.
+ * encrypted file when anything does not authenticate; the caller removes `tmp` then. With `threads`
+ * above 1 the segments are decrypted by worker threads while this thread hashes the payload in one
+ * sequential read (the digest cannot be split); progress then follows the hashing.
  */
 export async function decryptEntry(
   dir: string,
@@ -47,6 +51,7 @@ export async function decryptEntry(
   dataKey: Buffer,
   tmp: string,
   onPlaintext: (bytes: number) => void,
+  threads = 1,
 ): Promise<void> {
   const path = join(dir, encryptedNameFor(entry.name));
   const headReader = new PullReader(readChunks(path, 64 * 1024));
@@ -63,6 +68,7 @@ export async function decryptEntry(
       `${path}: belongs to another file or set (its header names ${header.context.fileName} of set ${header.context.setId})`,
     );
   }
+  if (threads > 1) return decryptEntryInThreads(path, header, entry, dataKey, tmp, onPlaintext, threads);
   const hash = createHash('sha256');
   const reader = new PullReader(hashedPayload(path, header.raw.length, hash));
   let plain = 0;
@@ -81,9 +87,47 @@ export async function decryptEntry(
   } finally {
     await reader.close();
   }
+  checkAgainstManifest(path, entry, plain, hash.digest('hex'));
+}
+
+async function decryptEntryInThreads(
+  path: string,
+  header: ParsedHeader,
+  entry: ManifestFile,
+  dataKey: Buffer,
+  tmp: string,
+  onPlaintext: (bytes: number) => void,
+  threads: number,
+): Promise<void> {
+  const hash = createHash('sha256');
+  let reported = 0;
+  let stop = false;
+  const decrypting = decryptPathParallel(path, header, dataKey, tmp, { threads, what: path });
+  decrypting.catch(() => (stop = true)); // no need to finish hashing a file that failed
+  const hashing = (async () => {
+    for await (const c of hashedPayload(path, header.raw.length, hash)) {
+      if (stop) return;
+      // Ciphertext is a little longer than plaintext: never report more than the file holds.
+      const step = Math.min(c.length, entry.size - reported);
+      reported += step;
+      if (step > 0) onPlaintext(step);
+    }
+  })();
+  const [decrypted, hashed] = await Promise.allSettled([decrypting, hashing]);
+  for (const r of [decrypted, hashed]) {
+    if (r.status === 'rejected')
+      throw r.reason instanceof IntegrityError ? r.reason : ioError(r.reason, path, tmp);
+  }
+  if (decrypted.status !== 'fulfilled') return; // (narrowing only: handled above)
+  if (entry.size > reported) onPlaintext(entry.size - reported);
+  checkAgainstManifest(path, entry, decrypted.value, hash.digest('hex'));
+}
+
+/** The size and payload digest the (authenticated) manifest recorded for this file. */
+function checkAgainstManifest(path: string, entry: ManifestFile, plain: number, digest: string): void {
   if (plain !== entry.size)
     throw new IntegrityError(`${path}: holds ${plain} bytes, the manifest says ${entry.size}`);
-  if (hash.digest('hex') !== entry.payloadSha256) {
+  if (digest !== entry.payloadSha256) {
     throw new IntegrityError(`${path}: payload digest differs from the manifest (file replaced?)`);
   }
 }

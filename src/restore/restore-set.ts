@@ -41,6 +41,7 @@ import { formatBytes } from './human.js';
 import type { Owner } from './owner.js';
 import { Placement, findConflicts, newestSnapshotMtime, restoredTimes, type Staged } from './place.js';
 import type { RestoreProgress } from './progress.js';
+import { threadsFor } from '../parallel/parallel-file.js';
 
 export interface RestoreRequest {
   encryptedDir: string;
@@ -53,6 +54,8 @@ export interface RestoreRequest {
   /** File mode of the restored files: 0600, or 0640/0660 when Dragonfly shares its directory with a group. */
   mode: number;
   parallelism: number;
+  /** Threads per file (0: automatic, threads for files of 64 MiB or more; 1: streaming). */
+  threads: number;
   progress: RestoreProgress;
 }
 
@@ -189,9 +192,13 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
 
       req.progress.start(bytes, staged.length);
       try {
-        await mapLimit(manifest.files, req.parallelism, async (entry) => {
+        // A file split between threads already uses every core: then one file at a time.
+        const threads = new Map(manifest.files.map((f) => [f.name, threadsFor(f.size, req.threads)]));
+        const split = [...threads.values()].some((t) => t > 1);
+        await mapLimit(manifest.files, split ? 1 : req.parallelism, async (entry) => {
           const tmp = staged.find((s) => s.name === entry.name)?.tmp ?? '';
-          await decryptEntry(dir, manifest, entry, dataKey, tmp, (n) => req.progress.add(n));
+          const onPlaintext = (n: number) => req.progress.add(n);
+          await decryptEntry(dir, manifest, entry, dataKey, tmp, onPlaintext, threads.get(entry.name));
           req.progress.fileDone(entry.name);
         });
       } finally {

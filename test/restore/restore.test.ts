@@ -59,6 +59,18 @@ describe('restore', () => {
     expect((await readdir(ws.target)).filter((n) => n.includes('.sg-tmp-'))).toEqual([]);
   });
 
+  it('with --threads, decrypts each file on worker threads while hashing it: same bytes, same checks', async () => {
+    ws = await restoreWorkspace();
+    const sealed = await sealDfs(ws, { stem: STEM, shards: 2 });
+    const res = await runCli([...restoreArgs(ws), '--threads', '3']);
+    expect(res.code, res.stderr).toBe(0);
+    await expectIdentical(ws.target, sealed.contents);
+    for (const name of await readdir(ws.target)) {
+      if (!name.startsWith('.')) expect((await stat(join(ws.target, name))).mode & 0o777).toBe(0o600);
+    }
+    expect((await readdir(ws.target)).filter((n) => n.includes('.sg-tmp-'))).toEqual([]);
+  });
+
   it('refuses to overwrite an existing file and leaves the directory exactly as it was; --force replaces it', async () => {
     ws = await restoreWorkspace();
     const sealed = await sealDfs(ws, { stem: STEM, shards: 3 });

@@ -104,26 +104,31 @@ describe('damaged sealed sets', () => {
       await mkdir(ws.target, { mode: 0o700 });
       await writeFile(join(ws.target, 'unrelated.txt'), 'keep me');
       const before = await snapshotOfDir(ws.target);
-      const restore = await runCli([
-        'restore',
-        '--from',
-        ws.sealed,
-        '--set',
-        victim.setId,
-        '--to',
-        ws.target,
-        '--key-file',
-        ws.keyA,
-      ]);
-      expect(restore.code).toBe(3);
-      const lines = restore.stderr
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('snapshot-guard:'));
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(d.message);
-      expect(lines[0]).toContain(d.file);
-      expect(await snapshotOfDir(ws.target)).toEqual(before);
+      // Streaming, and with the files' segments split between worker threads.
+      for (const threads of ['1', '3']) {
+        const restore = await runCli([
+          'restore',
+          '--from',
+          ws.sealed,
+          '--set',
+          victim.setId,
+          '--to',
+          ws.target,
+          '--key-file',
+          ws.keyA,
+          '--threads',
+          threads,
+        ]);
+        expect(restore.code, `--threads ${threads}`).toBe(3);
+        const lines = restore.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('snapshot-guard:'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(d.message);
+        expect(lines[0]).toContain(d.file);
+        expect(await snapshotOfDir(ws.target)).toEqual(before);
+      }
 
       // The undamaged set still verifies and restores.
       const good = await runCli(['verify', '--from', ws.sealed, '--set', older.setId, '--key-file', ws.keyA]);

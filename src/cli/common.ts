@@ -58,11 +58,13 @@ export function parseDuration(name: string) {
 }
 
 /** --threads for commands that work on one large file (0 = automatic). */
-export const threadsOption = (): Option =>
+export const threadsOption = (
+  automatic = 'one per CPU (up to 8) for files of 64 MiB or more, else 1',
+): Option =>
   new Option(
     '--threads <n>',
     'threads for one file: 1 streams on one core; more split its segments between threads',
   )
     .argParser(parseIntegerIn('--threads', 1, 64))
     .env('SNAPSHOT_GUARD_THREADS')
-    .default(0, 'one per CPU (up to 8) for files of 64 MiB or more, else 1');
+    .default(0, automatic);

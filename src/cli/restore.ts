@@ -91,7 +91,7 @@ export function restoreCommand(): Command {
         .argParser(parseIntegerIn('--parallelism', 1, 64))
         .default(2),
     )
-    .addOption(threadsOption());
+    .addOption(threadsOption('one per CPU (up to 8) for a set of one file of 64 MiB or more, else 1'));
   addKeyOptions(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
     const from = resolve(opts.from as string);

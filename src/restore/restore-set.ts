@@ -54,7 +54,7 @@ export interface RestoreRequest {
   /** File mode of the restored files: 0600, or 0640/0660 when Dragonfly shares its directory with a group. */
   mode: number;
   parallelism: number;
-  /** Threads per file (0: automatic, threads for files of 64 MiB or more; 1: streaming). */
+  /** Threads per file (0: automatic, threads for a one-file set of 64 MiB or more; 1: streaming). */
   threads: number;
   progress: RestoreProgress;
 }
@@ -192,8 +192,11 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
 
       req.progress.start(bytes, staged.length);
       try {
-        // A file split between threads already uses every core: then one file at a time.
-        const threads = new Map(manifest.files.map((f) => [f.name, threadsFor(f.size, req.threads)]));
+        // Several files already keep the cores busy side by side (measured: a 1 GiB 4-shard set
+        // restored ~10% slower with its files split between threads), so by default only a set of one
+        // file is split. A file split between threads uses every core: then one file at a time.
+        const requested = req.threads === 0 && manifest.files.length > 1 ? 1 : req.threads;
+        const threads = new Map(manifest.files.map((f) => [f.name, threadsFor(f.size, requested)]));
         const split = [...threads.values()].some((t) => t > 1);
         await mapLimit(manifest.files, split ? 1 : req.parallelism, async (entry) => {
           const tmp = staged.find((s) => s.name === entry.name)?.tmp ?? '';

@@ -2,17 +2,17 @@
  * Tink's AES-GCM-HKDF streaming AEAD (AES-256, HKDF-SHA256), exactly as docs/FORMAT.md "Payload" states.
  * Pure: works on async iterables of bytes, knows nothing of files.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  hkdfSync,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
 import { PullReader, splitTail } from './chunks.js';
-import { geometryForPayload, geometryForPlaintext, segmentNonce, type SegmentKey } from './segments.js';
+import {
+  AS_GIVEN,
+  decryptSegment,
+  encryptSegment,
+  geometryForPayload,
+  geometryForPlaintext,
+  type SegmentKey,
+} from './segments.js';
 import {
   DATA_KEY_LENGTH,
   MAX_SEGMENTS,
@@ -99,7 +99,6 @@ export async function* encryptPayload(
   randomness?: PayloadRandomness,
 ): AsyncGenerator<Buffer> {
   const { streamHeader, segmentKey } = newPayloadKey(params, randomness);
-  const { key, noncePrefix: prefix } = segmentKey;
   const reader = new PullReader(source);
   try {
     yield streamHeader;
@@ -109,13 +108,7 @@ export async function* encryptPayload(
       // One byte more than a segment tells us whether this segment is the last one.
       const have = await reader.fill(want + 1);
       const last = have <= want;
-      const cipher = createCipheriv('aes-256-gcm', key, segmentNonce(prefix, index, last));
-      for (const slice of reader.takeSlices(last ? have : want)) {
-        const out = cipher.update(slice);
-        if (out.length > 0) yield out;
-      }
-      const fin = cipher.final();
-      yield fin.length > 0 ? Buffer.concat([fin, cipher.getAuthTag()]) : cipher.getAuthTag();
+      yield* encryptSegment(segmentKey, index, last, reader.takeSlices(last ? have : want), AS_GIVEN);
       if (last) return;
     }
   } finally {
@@ -138,11 +131,7 @@ export async function* decryptPayload(
   };
   if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
     fail('truncated (payload header missing)');
-  const { key, noncePrefix: prefix } = payloadKeyFromStreamHeader(
-    reader.take(STREAM_HEADER_LENGTH),
-    params,
-    what,
-  );
+  const segmentKey = payloadKeyFromStreamHeader(reader.take(STREAM_HEADER_LENGTH), params, what);
   for (let index = 0; ; index++) {
     if (index >= MAX_SEGMENTS) fail('too many segments');
     const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
@@ -150,23 +139,8 @@ export async function* decryptPayload(
     const last = have <= full;
     if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
     const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
-    const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(prefix, index, last));
-    decipher.setAuthTag(tag);
-    const outs: Buffer[] = [];
-    for (const slice of body) {
-      const out = decipher.update(slice);
-      if (out.length > 0) outs.push(out);
-    }
-    try {
-      const fin = decipher.final();
-      if (fin.length > 0) outs.push(fin);
-    } catch {
-      fail(
-        `authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
-      );
-    }
-    // Only now, with the segment's tag checked, is its plaintext released.
-    for (const o of outs) yield o;
+    // Released only after decryptSegment checked the segment's tag.
+    yield* decryptSegment(segmentKey, index, last, body, tag, what, AS_GIVEN);
     if (last) return;
   }
 }

@@ -7,7 +7,7 @@
 import { readSync, writeSync } from 'node:fs';
 import {
   ciphertextOffset,
-  decryptSegment,
+  decryptWholeSegment,
   encryptSegment,
   plaintextOffset,
   type SegmentGeometry,
@@ -43,8 +43,8 @@ export function runSegmentRange(t: SegmentRangeTask, sink: BatchSink = fileSink(
   const inOffset = t.op === 'encrypt' ? plaintextOffset : ciphertextOffset;
   const transform = (i: number, last: boolean, input: Buffer): Buffer[] =>
     t.op === 'encrypt'
-      ? encryptSegment(t.segmentKey, i, last, input)
-      : decryptSegment(t.segmentKey, i, last, input, t.what);
+      ? encryptSegment(t.segmentKey, i, last, [input])
+      : decryptWholeSegment(t.segmentKey, i, last, input, t.what);
   const buf = Buffer.allocUnsafe(t.batch * g.segmentSize);
   for (let first = t.worker * t.batch; first < g.count; first += t.workers * t.batch) {
     collectYoungGarbage(); // the previous batch's output buffers

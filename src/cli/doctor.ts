@@ -4,18 +4,17 @@
  * create --out). Each line is ok / warn / FAIL with the fix; exit 1 when anything failed.
  */
 import { Command, Option } from 'commander';
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import type { Keyring } from '../keys/keyring.js';
-import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
-import { loadingFinished } from '../pipeline/dragonfly-info.js';
-import { unwrapSetKey } from '../pipeline/verify-set.js';
+import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
+import { loadingFinished } from '../snapshots/dragonfly-info.js';
 import { scanDirectory } from '../snapshots/scan.js';
-import { QUARANTINE_DIR, STAGING_DIR, setDir } from '../store/layout.js';
-import { sealedSetIds } from '../store/sets.js';
-import { readSetStatus } from '../store/set-info.js';
+import { NoStoreError } from '../store/errors.js';
+import { openStore } from '../store/open.js';
+import { unwrapSetKey } from '../store/sealed-set.js';
+import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
@@ -28,28 +27,17 @@ class Report {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function checkDirs(r: Report, dir: string, out: string): Promise<boolean> {
+async function checkDirs(r: Report, dir: string, out: Store): Promise<boolean> {
   try {
     rejectRemoteDir(dir);
-    if (!(await exists(out))) {
-      r.line('warn', `--out ${out} does not exist yet; watch creates it (mode 0700)`);
-      return true;
-    }
     const checked = await checkDirectories({
       dragonflyDir: dir,
-      encryptedDir: out,
+      ...(out.local ? { encryptedDir: out.location } : {}),
       allowGroupAccess: true,
       strict: false,
     });
     for (const w of checked.warnings) r.line('warn', w);
-    r.line('ok', `directories usable: --dir ${dir}, --out ${out}`);
+    r.line('ok', `directories usable: --dir ${dir}, --out ${out.location}`);
     return true;
   } catch (err) {
     r.line('FAIL', errorMessage(err));
@@ -90,28 +78,28 @@ async function checkKeys(r: Report, keyring: Keyring): Promise<void> {
   }
 }
 
-async function checkSealed(r: Report, out: string, keyring: Keyring): Promise<void> {
-  if (!(await exists(out))) return;
-  for (const [sub, what] of [
-    [STAGING_DIR, 'interrupted seals (discarded when watch starts)'],
-    [QUARANTINE_DIR, 'quarantined sets that failed verification (never deleted; inspect them)'],
-  ] as const) {
-    const n = (await readdir(join(out, sub)).catch(() => [])).length;
-    if (n > 0) r.line('warn', `${n} ${what} in ${join(out, sub)}`);
-  }
-  const ids = await sealedSetIds(out);
-  const newest = ids[0];
-  if (!newest) {
-    r.line('warn', `no sealed set in ${out} yet`);
+async function checkSealed(r: Report, out: Store, keyring: Keyring): Promise<void> {
+  let ids: string[];
+  try {
+    ids = await out.listSets();
+  } catch (err) {
+    if (!(err instanceof NoStoreError)) throw err;
+    r.line('warn', `--out ${out.location} does not exist yet; watch creates it (mode 0700)`);
     return;
   }
-  const status = await readSetStatus(setDir(out, newest));
+  for (const notice of await out.notices()) r.line('warn', notice);
+  const newest = ids[0];
+  if (!newest) {
+    r.line('warn', `no sealed set in ${out.location} yet`);
+    return;
+  }
+  const status = await out.readStatus(newest);
   const verified = status
     ? `last verified ${status.verifiedAt}: ${status.ok ? 'ok' : `FAILED (${status.error ?? ''})`}`
     : 'never verified';
   r.line(status && !status.ok ? 'FAIL' : 'ok', `${ids.length} sealed set(s); newest ${newest}, ${verified}`);
   try {
-    const { dataKey } = await unwrapSetKey(setDir(out, newest), keyring);
+    const { dataKey } = await unwrapSetKey(out, newest, keyring);
     dataKey.fill(0);
     r.line(
       'ok',
@@ -142,7 +130,7 @@ export function doctorCommand(): Command {
   return cmd.action(async (opts: ParsedOptions) => {
     const r = new Report();
     const dir = resolve(opts.dir as string);
-    const out = resolve(opts.out as string);
+    const out = openStore(opts.out as string, '--out');
     r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;

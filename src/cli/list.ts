@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
 import { formatBytes } from '../restore/human.js';
 import { summariseSet, type SetSummary } from '../store/set-summary.js';
-import { sealedSetIds } from '../store/sets.js';
+import { openStore } from '../store/open.js';
 
 /** "a-0000.dfs … a-0007.dfs (8 shards), a-summary.dfs" rather than a line per shard. */
 function fileNames(s: SetSummary): string {
@@ -41,15 +40,15 @@ export function listCommand(): Command {
     .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
     .option('--json', 'print a JSON array instead of text')
     .action(async (opts: { from: string; json?: boolean }) => {
-      const from = resolve(opts.from);
+      const from = openStore(opts.from, '--from');
       const summaries: SetSummary[] = [];
-      for (const id of await sealedSetIds(from)) summaries.push(await summariseSet(from, id));
+      for (const id of await from.listSets()) summaries.push(await summariseSet(from, id));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
         return;
       }
       if (summaries.length === 0) {
-        process.stdout.write(`no sealed sets in ${from}\n`);
+        process.stdout.write(`no sealed sets in ${from.location}\n`);
         return;
       }
       process.stdout.write(`${summaries.map((s, i) => describe(s, i === 0)).join('\n\n')}\n`);

@@ -8,7 +8,10 @@ import { resolveOwner, type Owner } from '../restore/owner.js';
 import { progressFor } from '../restore/progress.js';
 import { restoreSet } from '../restore/restore-set.js';
 import { scanDirectory } from '../snapshots/scan.js';
-import { NoEncryptedDirError, chooseSets, sealedSetIds } from '../store/sets.js';
+import { chooseSets } from '../store/choose.js';
+import { NoStoreError } from '../store/errors.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { parseIntegerIn, threadsOption } from './common.js';
 
 /** Owner read+write always; the group may read or write; never others, never execute. */
@@ -24,7 +27,7 @@ function parseFileMode(value: string): number {
 }
 
 /** --if-empty: the reason to do nothing, or undefined when the restore should run. */
-async function reasonToSkip(from: string, to: string): Promise<string | undefined> {
+async function reasonToSkip(from: Store, to: string): Promise<string | undefined> {
   try {
     const usable = (await scanDirectory(to)).sets.at(-1);
     if (usable) {
@@ -41,12 +44,12 @@ async function reasonToSkip(from: string, to: string): Promise<string | undefine
     if (code !== 'ENOENT') throw err;
   }
   try {
-    if ((await sealedSetIds(from)).length === 0) {
-      return `restore skipped: no sealed set in ${from} yet (first start?); Dragonfly starts empty`;
+    if ((await from.listSets()).length === 0) {
+      return `restore skipped: no sealed set in ${from.location} yet (first start?); Dragonfly starts empty`;
     }
   } catch (err) {
-    if (err instanceof NoEncryptedDirError) {
-      return `restore skipped: ${from} does not exist yet, so nothing was ever sealed (first start?); Dragonfly starts empty`;
+    if (err instanceof NoStoreError) {
+      return `restore skipped: ${from.location} does not exist yet, so nothing was ever sealed (first start?); Dragonfly starts empty`;
     }
     throw err;
   }
@@ -94,7 +97,7 @@ export function restoreCommand(): Command {
     .addOption(threadsOption('one per CPU (up to 8) for a set of one file of 64 MiB or more, else 1'));
   addKeyOptions(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = resolve(opts.from as string);
+    const from = openStore(opts.from as string, '--from');
     const to = resolve(opts.to as string);
     const choice = { set: opts.set as string | undefined, latest: opts.latest as boolean };
     if ((choice.set === undefined) === !choice.latest) {
@@ -109,12 +112,12 @@ export function restoreCommand(): Command {
     }
     const owner = opts.owner ? await resolveOwner(opts.owner as string) : undefined;
     const [setId] = await chooseSets(from, choice, 'none');
-    if (!setId) throw new UserError(`no sealed set in ${from} yet`);
+    if (!setId) throw new UserError(`no sealed set in ${from.location} yet`);
     const keyring = await keyringFromOptions(opts);
     try {
       const started = performance.now();
       const out = await restoreSet({
-        encryptedDir: from,
+        store: from,
         setId,
         targetDir: to,
         keyring,

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import {
   addKeyOptions,
@@ -10,7 +9,9 @@ import {
 } from '../keys/options.js';
 import type { KeyProvider } from '../keys/provider.js';
 import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
-import { chooseSets } from '../store/sets.js';
+import { chooseSets } from '../store/choose.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { parseIntegerIn } from './common.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -41,7 +42,7 @@ async function dropMatchers(
 }
 
 /** Checks, before any file changes, that every --drop-key names a key some chosen set really has. */
-async function checkPlan(from: string, ids: string[], drops: DropMatcher[], adding: number): Promise<void> {
+async function checkPlan(from: Store, ids: string[], drops: DropMatcher[], adding: number): Promise<void> {
   const unused = new Set(drops);
   for (const id of ids) {
     const current = await currentWrappings(from, id);
@@ -53,7 +54,7 @@ async function checkPlan(from: string, ids: string[], drops: DropMatcher[], addi
   }
   for (const d of unused) {
     throw new UserError(
-      `--drop-key ${d.label} matches no wrapping key of the chosen sets; \`snapshot-guard list --from ${from}\` shows their keys`,
+      `--drop-key ${d.label} matches no wrapping key of the chosen sets; \`snapshot-guard list --from ${from.location}\` shows their keys`,
     );
   }
 }
@@ -83,7 +84,7 @@ export function rewrapCommand(): Command {
     );
   addKeyOptions(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = resolve(opts.from as string);
+    const from = openStore(opts.from as string, '--from');
     const toSpecs = (opts.toKey as string[] | undefined) ?? [];
     const dropItems = (opts.dropKey as string[] | undefined) ?? [];
     if (toSpecs.length === 0 && dropItems.length === 0) {
@@ -103,7 +104,7 @@ export function rewrapCommand(): Command {
       await checkPlan(from, ids, drop, to.length);
       for (const id of ids) {
         const r = await rewrapSet({
-          encryptedDir: from,
+          store: from,
           setId: id,
           keyring,
           to,

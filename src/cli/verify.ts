@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
-import { verifyAndRecord } from '../pipeline/scheduled-verify.js';
-import { chooseSets } from '../store/sets.js';
+import { openStore } from '../store/open.js';
+import { verifyAndRecord } from '../store/verify.js';
+import { chooseSets } from '../store/choose.js';
 import { formatBytes } from '../restore/human.js';
 import { parseIntegerIn } from './common.js';
 
@@ -23,7 +23,7 @@ export function verifyCommand(): Command {
     );
   addKeyOptions(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = resolve(opts.from as string);
+    const from = openStore(opts.from as string, '--from');
     const ids = await chooseSets(
       from,
       { set: opts.set as string | undefined, latest: opts.latest as boolean, all: opts.all as boolean },

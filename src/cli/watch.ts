@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
+import { openStore } from '../store/open.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import { createLogger } from '../observe/logger.js';
-import { checkDirectories, rejectRemoteDir } from '../pipeline/permissions.js';
-import { Watcher } from '../pipeline/watcher.js';
-import type { PipelineObserver } from '../pipeline/observer.js';
-import { verifyLatest } from '../pipeline/scheduled-verify.js';
+import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
+import { Watcher } from '../seal/watcher.js';
+import type { PipelineObserver } from '../observe/observer.js';
+import { verifyLatest } from '../seal/scheduled-verify.js';
 import { formatListenAddress, metricsAddrOption, type MetricsAddr } from '../observe/listen-address.js';
 import { UserError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -16,7 +17,7 @@ import {
   parseIntegerIn,
   segmentSizeOption,
 } from './common.js';
-import type { ShredMode } from '../pipeline/shred.js';
+import type { ShredMode } from '../snapshots/shred.js';
 import type { LevelWithSilent } from 'pino';
 
 export function watchCommand(): Command {
@@ -110,13 +111,19 @@ export function watchCommand(): Command {
   return cmd.action(async (opts: ParsedOptions) => {
     const log = createLogger(opts.logLevel as LevelWithSilent);
     rejectRemoteDir(opts.dir as string);
+    const store = openStore(opts.out as string, '--out');
+    const strict = Boolean(opts.strictPermissions);
+    // Everything is checked before anything is created.
     const dirs = await checkDirectories({
       dragonflyDir: resolve(opts.dir as string),
-      encryptedDir: resolve(opts.out as string),
+      ...(store.local ? { encryptedDir: store.location } : {}),
       allowGroupAccess: Boolean(opts.allowGroupAccess),
-      strict: Boolean(opts.strictPermissions),
+      strict,
     });
-    for (const w of dirs.warnings) log.warn(w);
+    const storeWarnings = await store.prepare();
+    if (strict && storeWarnings[0])
+      throw new UserError(`refusing to start (--strict-permissions): ${storeWarnings[0]}`, 2);
+    for (const w of [...dirs.warnings, ...storeWarnings]) log.warn(w);
     const keyring = await keyringFromOptions(opts);
     // prom-client and the HTTP server are loaded only by `watch`, not by the other commands.
     const { startObservability } = await import('../observe/start.js');
@@ -133,7 +140,7 @@ export function watchCommand(): Command {
     );
     const watcher = new Watcher({
       keyring,
-      encryptedDir: dirs.encryptedDir,
+      store,
       dragonflyDir: dirs.dragonflyDir,
       instance: opts.instance as string,
       segmentSize: opts.segmentSize as number,
@@ -154,7 +161,7 @@ export function watchCommand(): Command {
       },
       verifyEveryMs: opts.verifyEvery as number | undefined,
       verifyLatest: async () =>
-        void (await verifyLatest(dirs.encryptedDir, keyring, observer, log, opts.parallel as number)),
+        void (await verifyLatest(store, keyring, observer, log, opts.parallel as number)),
     });
     let stopping = false;
     const shutdown = async (signal: string) => {

@@ -1,5 +1,5 @@
 /** One PipelineObserver that forwards every report to several (metrics, readiness, test recorders). */
-import type { PipelineObserver } from '../pipeline/observer.js';
+import type { PipelineObserver } from '../observe/observer.js';
 
 // `satisfies` makes the compiler refuse this list when PipelineObserver gains a method it lacks.
 const METHODS = {

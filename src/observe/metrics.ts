@@ -7,7 +7,7 @@
  * fixed sets (anything else becomes "other"); set ids, file names and paths never become label values.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PipelineObserver, SealFailureReason, SealStage, SealSuccess } from '../pipeline/observer.js';
+import type { PipelineObserver, SealFailureReason, SealStage, SealSuccess } from '../observe/observer.js';
 
 /** 0.1 s … 1 h: a seal of a small RDB takes well under a second, a large DFS set several minutes. */
 export const SEAL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];

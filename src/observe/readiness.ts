@@ -7,7 +7,7 @@
  *  - pending(count, oldestAge): ready turns false while the oldest pending plaintext is older than
  *    the stuck threshold (the age keeps growing between reports, so a hung pipeline is noticed too).
  */
-import type { PipelineObserver } from '../pipeline/observer.js';
+import type { PipelineObserver } from '../observe/observer.js';
 
 export interface ReadinessReport {
   ready: boolean;

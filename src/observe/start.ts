@@ -6,7 +6,7 @@
  *   // hand obs.observer to the pipeline; log obs.address when not null
  *   // on shutdown: await obs.close();
  */
-import type { PipelineObserver } from '../pipeline/observer.js';
+import type { PipelineObserver } from '../observe/observer.js';
 import { fanOut } from './fan-out.js';
 import type { ListenAddress, MetricsAddr } from './listen-address.js';
 import { PrometheusObserver } from './metrics.js';

@@ -27,7 +27,7 @@ import { newPayloadKey, payloadKeyFromStreamHeader, type PayloadRandomness } fro
 import { geometryForPayload, geometryForPlaintext } from '../format/segments.js';
 import type { EncryptTarget } from '../files/encrypted-file.js';
 import { removeIfExists } from '../io/durable.js';
-import { SourceChangedError } from '../pipeline/errors.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
 import { runRanges, WORKER_PATH } from './run-ranges.js';
 
 /**

@@ -13,7 +13,7 @@ import {
   type SegmentGeometry,
   type SegmentKey,
 } from '../format/segments.js';
-import { SourceChangedError } from '../pipeline/errors.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
 import { collectYoungGarbage } from '../io/young-garbage.js';
 
 export interface SegmentRangeTask {

@@ -1,6 +1,6 @@
 /** Errors cross the thread boundary as data; these keep the classes and errno codes callers test for. */
 import { IntegrityError, UserError } from '../errors.js';
-import { SourceChangedError } from '../pipeline/errors.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
 
 export interface SerializedError {
   name: string;

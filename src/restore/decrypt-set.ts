@@ -2,20 +2,22 @@
  * Restore's one pass over a sealed set: each file is decrypted into a hidden temporary file while its
  * ciphertext payload is hashed, and counts as restored only when its header MAC, every segment, its
  * size and its payload digest all match the (authenticated) manifest. The checks are those of
- * pipeline/verify-set.ts, done on the same read that produces the plaintext, so a restore reads the
+ * store/sealed-set.ts, done on the same read that produces the plaintext, so a restore reads the
  * set once.
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { IntegrityError, UserError, errnoCode } from '../errors.js';
 import { PullReader } from '../format/chunks.js';
-import { decryptFile, readHeader } from '../format/file.js';
+import { decryptFile } from '../format/file.js';
 import type { ParsedHeader } from '../format/header.js';
 import type { Manifest, ManifestFile } from '../format/manifest.js';
 import { decryptPathParallel } from '../parallel/parallel-file.js';
+import { readHeaderFrom, type OpenBytes } from '../files/authenticate.js';
 import { fileError } from '../files/encrypted-file.js';
-import { READ_CHUNK, readChunks, writeNewFile } from '../io/durable.js';
-import { encryptedNameFor } from '../store/layout.js';
+import { writeNewFile } from '../io/durable.js';
+import { encryptedNameFor } from '../store/names.js';
+import type { Store } from '../store/store.js';
 
 /** Writing errors concern the target directory; anything else concerns the encrypted file. */
 function ioError(err: unknown, path: string, tmp: string): unknown {
@@ -26,13 +28,13 @@ function ioError(err: unknown, path: string, tmp: string): unknown {
   return fileError(err, path, 'read');
 }
 
-/** Header bytes, then the payload: hashed as it is read, since the manifest records its digest. */
+/** The payload after the header: hashed as it is read, since the manifest records its digest. */
 async function* hashedPayload(
-  path: string,
+  open: OpenBytes,
   headerLength: number,
   hash: ReturnType<typeof createHash>,
 ): AsyncGenerator<Buffer> {
-  for await (const c of readChunks(path, READ_CHUNK, headerLength)) {
+  for await (const c of open(headerLength)) {
     hash.update(c);
     yield c;
   }
@@ -45,7 +47,7 @@ async function* hashedPayload(
  * sequential read (the digest cannot be split); progress then follows the hashing.
  */
 export async function decryptEntry(
-  dir: string,
+  store: Store,
   manifest: Manifest,
   entry: ManifestFile,
   dataKey: Buffer,
@@ -53,24 +55,21 @@ export async function decryptEntry(
   onPlaintext: (bytes: number) => void,
   threads = 1,
 ): Promise<void> {
-  const path = join(dir, encryptedNameFor(entry.name));
-  const headReader = new PullReader(readChunks(path, 64 * 1024));
-  let header;
-  try {
-    header = await readHeader(headReader, path);
-  } catch (err) {
-    throw fileError(err, path, 'read');
-  } finally {
-    await headReader.close();
-  }
+  const encName = encryptedNameFor(entry.name);
+  const path = store.where(manifest.setId, encName);
+  const localPath = store.localPath(manifest.setId, encName);
+  const open: OpenBytes = (start) => store.read(manifest.setId, encName, start);
+  const header = await readHeaderFrom(open, path);
   if (header.context.fileName !== entry.name || header.context.setId !== manifest.setId) {
     throw new IntegrityError(
       `${path}: belongs to another file or set (its header names ${header.context.fileName} of set ${header.context.setId})`,
     );
   }
-  if (threads > 1) return decryptEntryInThreads(path, header, entry, dataKey, tmp, onPlaintext, threads);
+  // Worker threads read segments of one file at their own offsets: only a file on this host.
+  if (threads > 1 && localPath !== undefined)
+    return decryptEntryInThreads(localPath, open, header, entry, dataKey, tmp, onPlaintext, threads);
   const hash = createHash('sha256');
-  const reader = new PullReader(hashedPayload(path, header.raw.length, hash));
+  const reader = new PullReader(hashedPayload(open, header.raw.length, hash));
   let plain = 0;
   const plaintext = (async function* () {
     // decryptFile checks the header MAC first, then releases each segment only after its tag verified.
@@ -92,6 +91,7 @@ export async function decryptEntry(
 
 async function decryptEntryInThreads(
   path: string,
+  open: OpenBytes,
   header: ParsedHeader,
   entry: ManifestFile,
   dataKey: Buffer,
@@ -105,7 +105,7 @@ async function decryptEntryInThreads(
   const decrypting = decryptPathParallel(path, header, dataKey, tmp, { threads, what: path });
   decrypting.catch(() => (stop = true)); // no need to finish hashing a file that failed
   const hashing = (async () => {
-    for await (const c of hashedPayload(path, header.raw.length, hash)) {
+    for await (const c of hashedPayload(open, header.raw.length, hash)) {
       if (stop) return;
       // Ciphertext is a little longer than plaintext: never report more than the file holds.
       const step = Math.min(c.length, entry.size - reported);

@@ -11,7 +11,7 @@ import type { Manifest } from '../format/manifest.js';
 import { fsyncDir, removeIfExists, tempPathFor } from '../io/durable.js';
 import { isIgnoredName } from '../snapshots/scan.js';
 
-/** Test-only fault injection (like pipeline/crash-points.ts): fail after the first rename. */
+/** Test-only fault injection (like io/crash-points.ts): fail after the first rename. */
 const failAt = process.env.SNAPSHOT_GUARD_TEST_FAIL_AT;
 
 function escapeRegExp(s: string): string {

@@ -24,8 +24,7 @@ import { UserError, errnoCode } from '../errors.js';
 import type { Manifest } from '../format/manifest.js';
 import { removeIfExists, tempPathFor } from '../io/durable.js';
 import type { Keyring } from '../keys/keyring.js';
-import { mapLimit } from '../pipeline/limit.js';
-import { checkSetListing, readManifestWithKey, unwrapSetKey } from '../pipeline/verify-set.js';
+import { mapLimit } from '../util/map-limit.js';
 import {
   markerPath,
   readRestoredMarker,
@@ -33,9 +32,9 @@ import {
   writeRestoredMarker,
   type RestoredMarker,
 } from '../snapshots/restored-marker.js';
-import { runningAsRoot } from '../store/ownership.js';
-import { setDir } from '../store/layout.js';
-import { assertManifestOf } from '../store/sets.js';
+import { runningAsRoot } from '../store/local/ownership.js';
+import { withSealedSet } from '../store/sealed-set.js';
+import type { Store } from '../store/store.js';
 import { decryptEntry } from './decrypt-set.js';
 import { formatBytes } from './human.js';
 import type { Owner } from './owner.js';
@@ -44,7 +43,7 @@ import type { RestoreProgress } from './progress.js';
 import { threadsFor } from '../parallel/parallel-file.js';
 
 export interface RestoreRequest {
-  encryptedDir: string;
+  store: Store;
   setId: string;
   targetDir: string;
   keyring: Keyring;
@@ -165,14 +164,9 @@ async function putBackMarker(targetDir: string, backup: string | undefined): Pro
   await removeIfExists(backup); // rename between two links of one file does nothing
 }
 
-export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
-  const dir = setDir(req.encryptedDir, req.setId);
-  const { dataKey, header } = await unwrapSetKey(dir, req.keyring); // the only key-provider call
-  try {
-    assertManifestOf(req.encryptedDir, req.setId, header.context.setId);
-    const manifest = await readManifestWithKey(dir, dataKey);
-    await checkSetListing(dir, manifest);
-
+export function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
+  // Opening the set is the only key-provider call.
+  return withSealedSet(req.store, req.setId, req.keyring, async ({ manifest, dataKey }) => {
     const createdDir = await prepareTarget(req.targetDir, req.owner);
     const staged: Staged[] = manifest.files.map((f) => ({
       name: f.name,
@@ -201,7 +195,7 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
         await mapLimit(manifest.files, split ? 1 : req.parallelism, async (entry) => {
           const tmp = staged.find((s) => s.name === entry.name)?.tmp ?? '';
           const onPlaintext = (n: number) => req.progress.add(n);
-          await decryptEntry(dir, manifest, entry, dataKey, tmp, onPlaintext, threads.get(entry.name));
+          await decryptEntry(req.store, manifest, entry, dataKey, tmp, onPlaintext, threads.get(entry.name));
           req.progress.fileDone(entry.name);
         });
       } finally {
@@ -244,7 +238,5 @@ export async function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
       for (const s of staged) await removeIfExists(s.tmp);
       if (!placed && createdDir) await rmdir(req.targetDir).catch(() => undefined);
     }
-  } finally {
-    dataKey.fill(0);
-  }
+  });
 }

@@ -6,23 +6,16 @@
  * Every file keeps the same data key, so a set stays restorable at every moment, even half rewrapped.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chown, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { IntegrityError, UserError, errorMessage } from '../errors.js';
-import { readHeaderAt } from '../files/encrypted-file.js';
 import { replaceWrappedKeys, verifyHeaderMac, type WrappedKey } from '../format/header.js';
 import { MAX_WRAPPED_KEYS } from '../format/limits.js';
 import type { Manifest } from '../format/manifest.js';
-import { fsyncDir, readChunks, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
-import { writeJsonAtomic } from '../io/json-file.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { KeyContext, KeyProvider } from '../keys/provider.js';
-import { mapLimit } from '../pipeline/limit.js';
-import { checkSetListing, readManifestWithKey, unwrapSetKey } from '../pipeline/verify-set.js';
-import { MANIFEST_FILE, SET_INFO_FILE, encryptedNameFor, setDir } from './layout.js';
-import { giveToOwnerOf, runningAsRoot } from './ownership.js';
-import { readSetInfo } from './set-info.js';
-import { assertManifestOf } from './sets.js';
+import { mapLimit } from '../util/map-limit.js';
+import { MANIFEST_FILE, encryptedNameFor } from './names.js';
+import { readManifestWithKey, readStoredHeader, withSealedSet } from './sealed-set.js';
+import type { Store } from './store.js';
 
 /** A --drop-key argument: a key spec (file:/path, kms:…, vault:…) or a key id as `list` shows it. */
 export interface DropMatcher {
@@ -39,7 +32,7 @@ export function dropById(id: string): DropMatcher {
 }
 
 export interface RewrapRequest {
-  encryptedDir: string;
+  store: Store;
   setId: string;
   /** Unwraps the current data key. */
   keyring: Keyring;
@@ -121,106 +114,90 @@ function sameWrappings(a: WrappedKey[], b: WrappedKey[]): boolean {
 
 /** Rewrites one file's header; the payload bytes are copied unchanged and must hash to `digest` when given. */
 async function rewriteFile(
-  path: string,
+  store: Store,
   setId: string,
+  name: string,
   wrapped: WrappedKey[],
   dataKey: Buffer,
   digest: string | undefined,
 ): Promise<void> {
-  const header = await readHeaderAt(path);
+  const what = store.where(setId, name);
+  const header = await readStoredHeader(store, setId, name);
   if (header.context.setId !== setId)
-    throw new IntegrityError(`${path}: belongs to set ${header.context.setId}`);
+    throw new IntegrityError(`${what}: belongs to set ${header.context.setId}`);
   let newHeader: Buffer;
   try {
     newHeader = replaceWrappedKeys(header, wrapped, dataKey); // checks the old header MAC first
   } catch (err) {
-    throw new IntegrityError(`${path}: ${errorMessage(err)}`);
+    throw new IntegrityError(`${what}: ${errorMessage(err)}`);
   }
   const hash = createHash('sha256');
-  const tmp = tempPathFor(path);
-  try {
-    await writeNewFile(
-      tmp,
-      (async function* () {
-        yield newHeader;
-        for await (const c of readChunks(path, 1024 * 1024, header.raw.length)) {
-          hash.update(c);
-          yield c;
-        }
-      })(),
-    );
-    if (digest !== undefined && hash.digest('hex') !== digest) {
-      throw new IntegrityError(
-        `${path}: payload digest differs from the manifest (file damaged?); left unchanged`,
-      );
-    }
-    if (runningAsRoot()) {
-      const st = await stat(path);
-      await chown(tmp, st.uid, st.gid); // the daemon's user must still read its sets
-    }
-    await rename(tmp, path);
-  } finally {
-    await removeIfExists(tmp);
-  }
-  await fsyncDir(dirname(path));
+  await store.replaceFile(
+    setId,
+    name,
+    (async function* () {
+      yield newHeader;
+      for await (const c of store.read(setId, name, header.raw.length)) {
+        hash.update(c);
+        yield c;
+      }
+      // Checked before the store commits the new file: a damaged payload is never rewritten.
+      if (digest !== undefined && hash.digest('hex') !== digest) {
+        throw new IntegrityError(
+          `${what}: payload digest differs from the manifest (file damaged?); left unchanged`,
+        );
+      }
+    })(),
+  );
 }
 
 /** After the rewrite: every header carries exactly the new wrappings and still authenticates. */
 async function checkRewritten(
-  dir: string,
+  store: Store,
+  setId: string,
   manifest: Manifest,
   wrapped: WrappedKey[],
   dataKey: Buffer,
 ): Promise<void> {
-  const again = await readManifestWithKey(dir, dataKey);
+  const again = await readManifestWithKey(store, setId, dataKey);
   if (JSON.stringify(again) !== JSON.stringify(manifest))
-    throw new IntegrityError(`${join(dir, MANIFEST_FILE)}: changed by rewrap`);
+    throw new IntegrityError(`${store.where(setId, MANIFEST_FILE)}: changed by rewrap`);
   for (const name of [MANIFEST_FILE, ...manifest.files.map((f) => encryptedNameFor(f.name))]) {
-    const path = join(dir, name);
-    const h = await readHeaderAt(path);
+    const h = await readStoredHeader(store, setId, name);
     try {
       verifyHeaderMac(h, dataKey);
     } catch (err) {
-      throw new IntegrityError(`${path}: ${errorMessage(err)}`);
+      throw new IntegrityError(`${store.where(setId, name)}: ${errorMessage(err)}`);
     }
     if (!sameWrappings(h.wrappedKeys, wrapped))
-      throw new IntegrityError(`${path}: header does not carry the new wrappings`);
+      throw new IntegrityError(`${store.where(setId, name)}: header does not carry the new wrappings`);
   }
 }
 
-export async function rewrapSet(req: RewrapRequest): Promise<RewrapOutcome> {
-  const dir = setDir(req.encryptedDir, req.setId);
-  const { dataKey, header } = await unwrapSetKey(dir, req.keyring);
-  try {
-    assertManifestOf(req.encryptedDir, req.setId, header.context.setId);
-    const manifest = await readManifestWithKey(dir, dataKey);
-    await checkSetListing(dir, manifest);
+export function rewrapSet(req: RewrapRequest): Promise<RewrapOutcome> {
+  const { store, setId } = req;
+  return withSealedSet(store, setId, req.keyring, async ({ header, manifest, dataKey }) => {
     const ctx = { instance: header.context.instance, setId: header.context.setId };
     const wrapped = await newWrappings(header.wrappedKeys, req, dataKey, ctx);
     const summary = wrapped.map(({ provider, keyId }) => ({ provider, keyId }));
     const files = manifest.files.length + 1;
     if (sameWrappings(wrapped, header.wrappedKeys))
-      return { setId: req.setId, changed: false, wrappedKeys: summary, files };
+      return { setId, changed: false, wrappedKeys: summary, files };
 
     await mapLimit(manifest.files, req.parallelism, (f) =>
-      rewriteFile(join(dir, encryptedNameFor(f.name)), req.setId, wrapped, dataKey, f.payloadSha256),
+      rewriteFile(store, setId, encryptedNameFor(f.name), wrapped, dataKey, f.payloadSha256),
     );
     // The manifest last: restore unwraps from its header, which keeps the old keys until the very end.
-    await rewriteFile(join(dir, MANIFEST_FILE), req.setId, wrapped, dataKey, undefined);
-    await checkRewritten(dir, manifest, wrapped, dataKey);
+    await rewriteFile(store, setId, MANIFEST_FILE, wrapped, dataKey, undefined);
+    await checkRewritten(store, setId, manifest, wrapped, dataKey);
 
-    const info = await readSetInfo(dir);
-    if (info) {
-      await writeJsonAtomic(join(dir, SET_INFO_FILE), { ...info, wrappedKeys: summary });
-      await giveToOwnerOf(join(dir, SET_INFO_FILE), dir);
-    }
-    return { setId: req.setId, changed: true, wrappedKeys: summary, files };
-  } finally {
-    dataKey.fill(0);
-  }
+    const info = await store.readInfo(setId);
+    if (info) await store.writeInfo(setId, { ...info, wrappedKeys: summary });
+    return { setId, changed: true, wrappedKeys: summary, files };
+  });
 }
 
 /** Reads a set's current wrappings from its manifest header, without any key (for planning). */
-export async function currentWrappings(encryptedDir: string, setId: string): Promise<WrappedKey[]> {
-  return (await readHeaderAt(join(setDir(encryptedDir, setId), MANIFEST_FILE))).wrappedKeys;
+export async function currentWrappings(store: Store, setId: string): Promise<WrappedKey[]> {
+  return (await readStoredHeader(store, setId, MANIFEST_FILE)).wrappedKeys;
 }

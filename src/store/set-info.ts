@@ -1,9 +1,5 @@
-/** set.json: an unauthenticated summary of a sealed set, so that listings need no key. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/** set.json and status.json: unauthenticated notes beside a sealed set, so that listings need no key. */
 import type { FileRole, SnapshotFormat } from '../format/manifest.js';
-import { SET_INFO_FILE, STATUS_FILE } from './layout.js';
-import { errnoCode } from '../errors.js';
 
 export interface SetInfo {
   setId: string;
@@ -25,19 +21,11 @@ export interface SetStatus {
   error?: string;
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
+/** Parses a note; a damaged one counts as missing (it is informational only). */
+export function parseNote<T>(text: string): T | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
-    throw err;
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
   }
-}
-
-export function readSetInfo(setDirPath: string): Promise<SetInfo | undefined> {
-  return readJson<SetInfo>(join(setDirPath, SET_INFO_FILE));
-}
-
-export function readSetStatus(setDirPath: string): Promise<SetStatus | undefined> {
-  return readJson<SetStatus>(join(setDirPath, STATUS_FILE));
 }

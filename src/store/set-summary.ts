@@ -4,14 +4,13 @@
  * from the disk, the wrapping keys from the manifest's header (what a restore will really need), and
  * the last verification from status.json.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { errnoCode, errorMessage } from '../errors.js';
-import { readHeaderAt } from '../files/encrypted-file.js';
+import { errorMessage } from '../errors.js';
 import type { FileRole, SnapshotFormat } from '../format/manifest.js';
 import { plaintextLengthFor } from '../format/payload.js';
-import { ENCRYPTED_SUFFIX, MANIFEST_FILE, encryptedNameFor, setDir } from './layout.js';
-import { readSetInfo, readSetStatus, type SetInfo, type SetStatus } from './set-info.js';
+import { ENCRYPTED_SUFFIX, MANIFEST_FILE, encryptedNameFor, timeFromSetId } from './names.js';
+import { readStoredHeader } from './sealed-set.js';
+import type { SetInfo, SetStatus } from './set-info.js';
+import type { Store, StoredFile } from './store.js';
 
 export interface SetSummaryFile {
   name: string;
@@ -44,25 +43,12 @@ export interface SetSummary {
   problems: string[];
 }
 
-async function sizeOf(path: string): Promise<number | null> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 function roleOf(name: string): FileRole {
   if (name.endsWith('.rdb')) return 'rdb';
   return name.endsWith('-summary.dfs') ? 'summary' : 'shard';
 }
 
-/** "20261123T174005.123Z_dump" → "2026-11-23T17:40:05.123Z". */
-export function timeFromSetId(setId: string): string | null {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z_/.exec(setId);
-  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z` : null;
-}
+export { timeFromSetId };
 
 function restoreOrder(a: SetSummaryFile, b: SetSummaryFile): number {
   const rank = (f: SetSummaryFile) => (f.role === 'shard' ? 0 : 1);
@@ -88,20 +74,18 @@ function fromInfo(info: SetInfo): Omit<SetSummary, 'encryptedBytes' | 'lastVerif
 }
 
 async function fromHeaders(
-  dir: string,
+  store: Store,
   setId: string,
-  names: string[],
+  present: StoredFile[],
   problems: string[],
 ): Promise<Omit<SetSummary, 'encryptedBytes' | 'lastVerification' | 'problems'>> {
   const files: SetSummaryFile[] = [];
   let instance: string | null = null;
-  for (const encName of names) {
+  for (const { name: encName, size: onDisk } of present.filter((f) => f.name !== MANIFEST_FILE)) {
     const name = encName.slice(0, -ENCRYPTED_SUFFIX.length);
-    const path = join(dir, encName);
     try {
-      const h = await readHeaderAt(path, 'header');
+      const h = await readStoredHeader(store, setId, encName, 'header');
       instance ??= h.context.instance;
-      const onDisk = (await sizeOf(path)) ?? 0;
       if (h.context.fileName !== name)
         problems.push(`${encName}: its header names file "${h.context.fileName}"`);
       if (h.context.setId !== setId) problems.push(`${encName}: its header names set ${h.context.setId}`);
@@ -134,36 +118,38 @@ async function fromHeaders(
 }
 
 /** Summarises one published set; never needs a key and never throws for a damaged set. */
-export async function summariseSet(encryptedDir: string, setId: string): Promise<SetSummary> {
-  const dir = setDir(encryptedDir, setId);
+export async function summariseSet(store: Store, setId: string): Promise<SetSummary> {
   const problems: string[] = [];
-  let present: string[] = [];
+  let present: StoredFile[] = [];
   try {
-    present = (await readdir(dir)).filter((n) => n.endsWith(ENCRYPTED_SUFFIX)).sort();
+    present = await store.listFiles(setId);
   } catch (err) {
-    problems.push(`cannot list the set directory: ${errorMessage(err)}`);
+    problems.push(`cannot list the set's files: ${errorMessage(err)}`);
   }
-  const info = await readSetInfo(dir).catch(() => undefined);
-  const base = info ? fromInfo(info) : await fromHeaders(dir, setId, present, problems);
+  const sizes = new Map(present.map((f) => [f.name, f.size]));
+  const info = await store.readInfo(setId).catch(() => undefined);
+  const base = info ? fromInfo(info) : await fromHeaders(store, setId, present, problems);
   if (!info) problems.push('set.json is missing: details were read from the file headers');
 
   const listed = new Set(base.files.map((f) => encryptedNameFor(f.name)));
-  for (const n of present) if (!listed.has(n)) problems.push(`${n}: extra file, not part of this set`);
+  for (const { name } of present) {
+    if (name !== MANIFEST_FILE && !listed.has(name))
+      problems.push(`${name}: extra file, not part of this set`);
+  }
   let encryptedBytes = 0;
   for (const f of base.files) {
-    f.encryptedSize = await sizeOf(join(dir, encryptedNameFor(f.name)));
+    f.encryptedSize = sizes.get(encryptedNameFor(f.name)) ?? null;
     if (f.encryptedSize === null) problems.push(`${encryptedNameFor(f.name)}: missing`);
     encryptedBytes += f.encryptedSize ?? 0;
   }
-  const manifestPath = join(dir, MANIFEST_FILE);
-  const manifestSize = await sizeOf(manifestPath);
+  const manifestSize = sizes.get(MANIFEST_FILE);
   encryptedBytes += manifestSize ?? 0;
   let wrappedKeys = base.wrappedKeys;
-  if (manifestSize === null) {
+  if (manifestSize === undefined) {
     problems.push(`${MANIFEST_FILE}: missing (the set cannot be verified or restored)`);
   } else {
     try {
-      const h = await readHeaderAt(manifestPath, 'header');
+      const h = await readStoredHeader(store, setId, MANIFEST_FILE, 'header');
       // The manifest header is what restore unwraps: it is the truth about the wrapping keys.
       wrappedKeys = h.wrappedKeys.map(({ provider, keyId }) => ({ provider, keyId }));
       if (h.context.setId !== setId) problems.push(`${MANIFEST_FILE}: belongs to set ${h.context.setId}`);
@@ -171,6 +157,6 @@ export async function summariseSet(encryptedDir: string, setId: string): Promise
       problems.push(`${MANIFEST_FILE}: ${errorMessage(err)}`);
     }
   }
-  const status = await readSetStatus(dir).catch(() => undefined);
+  const status = await store.readStatus(setId).catch(() => undefined);
   return { ...base, setId, encryptedBytes, wrappedKeys, lastVerification: status ?? null, problems };
 }

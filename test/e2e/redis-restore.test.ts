@@ -3,6 +3,7 @@
  * Redis, `snapshot-guard restore --latest` into an empty directory, start a new redis-server there and
  * find every key and value back.
  */
+import { LocalStore } from '../../src/store/local/local-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../../src/keys/keyring.js';
 import { LocalKeyProvider, generateKeyFile } from '../../src/keys/local.js';
-import { noopObserver } from '../../src/pipeline/observer.js';
-import { encryptAndPublish, shredSet, type SealConfig } from '../../src/pipeline/seal.js';
+import { noopObserver } from '../../src/observe/observer.js';
+import { encryptAndPublish, shredSet, type SealConfig } from '../../src/seal/seal.js';
 import { scanDirectory } from '../../src/snapshots/scan.js';
-import { setIdFor } from '../../src/store/layout.js';
+import { setIdFor } from '../../src/store/names.js';
 import { runCli } from '../helpers/cli.js';
 import { RedisServer, fillRedis, readRedis } from '../helpers/redis-server.js';
 
@@ -44,7 +45,7 @@ describe('restore + real redis-server', () => {
 
     const cfg: SealConfig = {
       keyring: new Keyring([await LocalKeyProvider.fromFile(keyFile)]),
-      encryptedDir: sealed,
+      store: new LocalStore(sealed),
       instance: 'redis-e2e',
       segmentSize: 64 * 1024,
       shredMode: 'unlink',

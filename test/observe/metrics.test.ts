@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrometheusObserver } from '../../src/observe/metrics.js';
 import { startObserveServer, type ObserveServer } from '../../src/observe/server.js';
-import type { SealSuccess } from '../../src/pipeline/observer.js';
+import type { SealSuccess } from '../../src/observe/observer.js';
 import { parseExposition, sampleValue, samplesNamed, type Exposition } from './exposition.js';
 
 let server: ObserveServer | undefined;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fanOut } from '../../src/observe/fan-out.js';
 import { ReadinessState } from '../../src/observe/readiness.js';
-import { noopObserver, type PipelineObserver } from '../../src/pipeline/observer.js';
+import { noopObserver, type PipelineObserver } from '../../src/observe/observer.js';
 
 describe('ReadinessState', () => {
   it('is ready only once watching and the key provider answered', () => {

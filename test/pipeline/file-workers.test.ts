@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT } from '../helpers/cli.js';
-import type { FileWorkers as FileWorkersType } from '../../src/pipeline/file-workers.js';
+import type { FileWorkers as FileWorkersType } from '../../src/parallel/file-workers.js';
 import type { SnapshotFile } from '../../src/snapshots/scan.js';
 
 let dir: string;
@@ -18,7 +18,7 @@ const wrappedKeys = [{ provider: 'local', keyId: 'test', blob: randomBytes(60) }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sg-workers-'));
-  const mod = (await import(join(PROJECT_ROOT, 'dist/pipeline/file-workers.js'))) as {
+  const mod = (await import(join(PROJECT_ROOT, 'dist/parallel/file-workers.js'))) as {
     FileWorkers: typeof FileWorkersType;
   };
   workers = new mod.FileWorkers(2);

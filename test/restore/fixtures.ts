@@ -1,4 +1,5 @@
 /** Sealed sets on real files for restore/verify/list/rewrap tests: per-test directories and key files. */
+import { LocalStore } from '../../src/store/local/local-store.js';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,10 +7,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../../src/keys/keyring.js';
 import { LocalKeyProvider, generateKeyFile } from '../../src/keys/local.js';
-import { noopObserver } from '../../src/pipeline/observer.js';
-import { encryptAndPublish, shredSet, type SealConfig } from '../../src/pipeline/seal.js';
+import { noopObserver } from '../../src/observe/observer.js';
+import { encryptAndPublish, shredSet, type SealConfig } from '../../src/seal/seal.js';
 import { scanDirectory } from '../../src/snapshots/scan.js';
-import { setIdFor } from '../../src/store/layout.js';
+import { setIdFor } from '../../src/store/names.js';
 import { writeDfsSet, writeRdbFile, type DfsWriteResult } from '../helpers/dfs-writer.js';
 
 export interface RestoreWorkspace {
@@ -51,7 +52,7 @@ export async function restoreWorkspace(): Promise<RestoreWorkspace> {
 async function sealConfig(ws: RestoreWorkspace, keyFile: string): Promise<SealConfig> {
   return {
     keyring: new Keyring([await LocalKeyProvider.fromFile(keyFile)]),
-    encryptedDir: ws.sealed,
+    store: new LocalStore(ws.sealed),
     instance: 'test-instance',
     segmentSize: 4096,
     shredMode: 'unlink',

@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { PullReader } from '../../src/format/chunks.js';
 import { readHeader } from '../../src/format/file.js';
 import { readChunks } from '../../src/io/durable.js';
-import { readSetInfo } from '../../src/store/set-info.js';
+import { readSetInfo } from '../helpers/sealed.js';
 import { restoreWorkspace, sealDfs, type RestoreWorkspace } from './fixtures.js';
 
 let ws: RestoreWorkspace | undefined;

@@ -1,13 +1,14 @@
 /** verifyLatest: the daemon's periodic check of the newest sealed set (watch --verify-every). */
+import { LocalStore } from '../../src/store/local/local-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../../src/keys/keyring.js';
 import { LocalKeyProvider } from '../../src/keys/local.js';
-import { noopObserver, type PipelineObserver } from '../../src/pipeline/observer.js';
-import { verifyLatest } from '../../src/pipeline/scheduled-verify.js';
-import { readSetStatus } from '../../src/store/set-info.js';
+import { noopObserver, type PipelineObserver } from '../../src/observe/observer.js';
+import { verifyLatest } from '../../src/seal/scheduled-verify.js';
+import { readSetStatus } from '../helpers/sealed.js';
 import { restoreWorkspace, sealDfs, type RestoreWorkspace } from './fixtures.js';
 
 let ws: RestoreWorkspace | undefined;
@@ -32,7 +33,7 @@ describe('verifyLatest', () => {
     const rec = recorder();
     const before = Date.now() / 1000;
 
-    const ok = await verifyLatest(ws.sealed, keyring, rec.observer, log);
+    const ok = await verifyLatest(new LocalStore(ws.sealed), keyring, rec.observer, log);
     expect(ok).toMatchObject({ setId: newest.setId, ok: true });
     expect(rec.calls).toHaveLength(1);
     expect(rec.calls[0]?.ok).toBe(true);
@@ -48,7 +49,7 @@ describe('verifyLatest', () => {
     await fh.read(byte, 0, 1, at);
     await fh.write(Buffer.from([(byte[0] ?? 0) ^ 0x42]), 0, 1, at);
     await fh.close();
-    const bad = await verifyLatest(ws.sealed, keyring, rec.observer, log);
+    const bad = await verifyLatest(new LocalStore(ws.sealed), keyring, rec.observer, log);
     expect(bad).toMatchObject({ setId: newest.setId, ok: false, integrity: true });
     expect(rec.calls[1]?.ok).toBe(false);
     expect((await readSetStatus(join(ws.sealed, newest.setId)))?.error).toContain('-0000.dfs.sg');
@@ -59,9 +60,11 @@ describe('verifyLatest', () => {
     const keyring = new Keyring([await LocalKeyProvider.fromFile(ws.keyA)]);
     const rec = recorder();
     await mkdir(ws.sealed);
-    expect(await verifyLatest(ws.sealed, keyring, rec.observer, log)).toBeUndefined();
+    expect(await verifyLatest(new LocalStore(ws.sealed), keyring, rec.observer, log)).toBeUndefined();
     expect(rec.calls).toEqual([]);
-    expect(await verifyLatest(join(ws.root, 'missing'), keyring, rec.observer, log)).toBeUndefined();
+    expect(
+      await verifyLatest(new LocalStore(join(ws.root, 'missing')), keyring, rec.observer, log),
+    ).toBeUndefined();
     expect(rec.calls.map((c) => c.ok)).toEqual([false]);
   });
 });

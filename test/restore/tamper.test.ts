@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { readSetStatus } from '../../src/store/set-info.js';
+import { readSetStatus } from '../helpers/sealed.js';
 import { restoreWorkspace, sealDfs, snapshotOfDir, type RestoreWorkspace } from './fixtures.js';
 
 let ws: RestoreWorkspace | undefined;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { runCli } from '../helpers/cli.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
-import { isSetId } from '../../src/store/layout.js';
+import { isSetId } from '../../src/store/names.js';
 import { restoreWorkspace, sealDfs, writeScannableDfs, type RestoreWorkspace } from './fixtures.js';
 
 let ws: RestoreWorkspace | undefined;

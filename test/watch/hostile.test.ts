@@ -1,4 +1,5 @@
 /** Hostile or unusual directory contents, full disks, and bad configurations. */
+import { LocalStore } from '../../src/store/local/local-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmod, link, mkdir, readdir, readFile, symlink, writeFile, stat } from 'node:fs/promises';
@@ -9,10 +10,10 @@ import { runCli } from '../helpers/cli.js';
 import { openSealedSet, publishedSets } from '../helpers/sealed.js';
 import { workspace, type Workspace } from './fixtures.js';
 import { scanDirectory } from '../../src/snapshots/scan.js';
-import { encryptAndPublish } from '../../src/pipeline/seal.js';
-import { noopObserver } from '../../src/pipeline/observer.js';
-import { SourceChangedError } from '../../src/pipeline/errors.js';
-import { shredFile } from '../../src/pipeline/shred.js';
+import { encryptAndPublish } from '../../src/seal/seal.js';
+import { noopObserver } from '../../src/observe/observer.js';
+import { SourceChangedError } from '../../src/snapshots/source-changed.js';
+import { shredFile } from '../../src/snapshots/shred.js';
 import { pino } from 'pino';
 
 let ws: Workspace | undefined;
@@ -63,7 +64,7 @@ describe('hostile directory contents', () => {
     const newer = await writeRdbFile(ws.df, 'dump.rdb', 60_000); // rename-over: new inode
     const cfg = {
       keyring: ws.keyring,
-      encryptedDir: ws.out,
+      store: new LocalStore(ws.out),
       instance: 't',
       segmentSize: 65536,
       shredMode: 'overwrite' as const,

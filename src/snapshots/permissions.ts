@@ -3,8 +3,8 @@
  * Problems that make the job impossible throw a UserError; exposure problems are warnings unless strict.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, realpath, stat } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { UserError, errnoCode } from '../errors.js';
 import { isIgnoredName } from '../snapshots/scan.js';
 
@@ -31,12 +31,26 @@ export function rejectRemoteDir(d: string): void {
   }
 }
 
+/** The real path of `p`, which may not exist yet: its nearest existing ancestor resolved, the rest appended. */
+async function realpathOfMaybeMissing(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' || dirname(p) === p) throw err;
+    return join(await realpathOfMaybeMissing(dirname(p)), basename(p));
+  }
+}
+
+/**
+ * Checks Dragonfly's directory, and that a local store (`encryptedDir`, which may not exist yet) is
+ * neither inside it nor around it. Creates nothing: the store is prepared only after every check passed.
+ */
 export async function checkDirectories(opts: {
   dragonflyDir: string;
-  encryptedDir: string;
+  encryptedDir?: string;
   allowGroupAccess: boolean;
   strict: boolean;
-}): Promise<{ dragonflyDir: string; encryptedDir: string; warnings: string[] }> {
+}): Promise<{ dragonflyDir: string; warnings: string[] }> {
   const { dragonflyDir: d, encryptedDir: e } = opts;
   let dst;
   try {
@@ -55,18 +69,9 @@ export async function checkDirectories(opts: {
       2,
     );
   }
-  try {
-    await mkdir(e, { recursive: true, mode: 0o700 });
-    await access(e, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (err) {
-    throw new UserError(
-      `cannot use --out ${e}: ${errnoCode(err) ?? String(err)}; it must be a writable directory`,
-      2,
-    );
-  }
   const realD = await realpath(d);
-  const realE = await realpath(e);
-  if (inside(realE, realD) || inside(realD, realE)) {
+  const realE = e === undefined ? undefined : await realpathOfMaybeMissing(e);
+  if (realE !== undefined && (inside(realE, realD) || inside(realD, realE))) {
     throw new UserError(
       `--out ${e} and --dir ${d} must not contain each other: encrypted sets and plaintext snapshots need separate directories`,
       2,
@@ -84,9 +89,6 @@ export async function checkDirectories(opts: {
       `--dir ${d} is accessible by its group (mode ${mode(dMode)}); fix: chmod 700 ${d}, or pass --allow-group-access if snapshot-guard runs in Dragonfly's group`,
     );
   }
-  const eMode = (await stat(e)).mode & 0o777;
-  if (eMode & 0o077)
-    warnings.push(`--out ${e} is accessible by group or others (mode ${mode(eMode)}); fix: chmod 700 ${e}`);
   const exposed: string[] = [];
   for (const name of await readdir(d)) {
     if (isIgnoredName(name) || !(name.endsWith('.rdb') || name.endsWith('.dfs'))) continue;
@@ -105,5 +107,5 @@ export async function checkDirectories(opts: {
   if (opts.strict && warnings.length > 0) {
     throw new UserError(`refusing to start (--strict-permissions): ${warnings[0]}`, 2);
   }
-  return { dragonflyDir: d, encryptedDir: e, warnings };
+  return { dragonflyDir: d, warnings };
 }

@@ -6,8 +6,8 @@
 import { encryptToNewFile } from '../files/encrypted-file.js';
 import type { EncryptionContext, WrappedKey } from '../format/header.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
-import { stableSource } from './stable-source.js';
-import { authenticateFile, type AuthenticatedFile } from './verify-set.js';
+import { stableSource } from '../snapshots/stable-source.js';
+import { authenticatePath, type AuthenticatedFile } from '../files/authenticate.js';
 
 export interface EncryptJob {
   kind: 'encrypt';
@@ -43,7 +43,7 @@ export async function runFileJob(job: FileJob): Promise<FileJobResult> {
       const r = await encryptToNewFile(stableSource(job.source), job.out, target, { digest: false });
       return { plaintextBytes: r.plaintextBytes };
     }
-    return await authenticateFile(job.path, job.name, job.setId, dataKey);
+    return await authenticatePath(job.path, job.name, job.setId, dataKey);
   } finally {
     dataKey.fill(0);
   }

@@ -3,38 +3,31 @@
  * read back and verify → shred the plaintext. The plaintext is touched only after the encrypted copy
  * is durable and verified (DESIGN.md promise 1).
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
-import { encryptToNewFile } from '../files/encrypted-file.js';
+import { encryptFile } from '../format/file.js';
+import { FORMAT_VERSION } from '../format/limits.js';
 import { IntegrityError } from '../errors.js';
 import { fsyncDir } from '../io/durable.js';
-import { writeJsonAtomic } from '../io/json-file.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { WrappedKey } from '../keys/provider.js';
-import {
-  encryptedNameFor,
-  MANIFEST_CONTEXT_NAME,
-  MANIFEST_FILE,
-  SET_INFO_FILE,
-  STAGING_DIR,
-  STATUS_FILE,
-  setDir,
-  stagingDir,
-} from '../store/layout.js';
-import type { SetInfo, SetStatus } from '../store/set-info.js';
+import type { PipelineObserver, SealStage } from '../observe/observer.js';
+import { FileWorkers } from '../parallel/file-workers.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
-import { crashPoint } from './crash-points.js';
-import { mapLimit } from './limit.js';
-import type { PipelineObserver, SealStage } from './observer.js';
-import { destroyAside, moveAside, type ShredMode } from './shred.js';
-import { FileWorkers } from './file-workers.js';
-import { checkSetListing, readManifestWithKey, type AuthenticatedFile } from './verify-set.js';
+import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
+import { stableSource } from '../snapshots/stable-source.js';
+import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
+import { openWithKey } from '../store/sealed-set.js';
+import type { SetInfo } from '../store/set-info.js';
+import type { StagedSet, Store } from '../store/store.js';
+import type { AuthenticatedFile } from '../files/authenticate.js';
+import type { EncryptTarget } from '../files/encrypted-file.js';
+import { mapLimit } from '../util/map-limit.js';
+import { crashPoint } from '../io/crash-points.js';
 
 export interface SealConfig {
   keyring: Keyring;
-  encryptedDir: string;
+  store: Store;
   instance: string;
   segmentSize: number;
   shredMode: ShredMode;
@@ -93,53 +86,79 @@ async function* once(buf: Buffer): AsyncGenerator<Buffer> {
   yield await Promise.resolve(buf);
 }
 
+/** Encrypts one file into the staged set: by a worker thread into a local path, or streamed to the store. */
+async function encryptInto(
+  staged: StagedSet,
+  file: SnapshotFile,
+  target: EncryptTarget & { segmentSize: number },
+  workers: FileWorkers,
+): Promise<void> {
+  const name = encryptedNameFor(file.name);
+  const out = staged.localPath(name);
+  if (out !== undefined) {
+    await workers.run({ kind: 'encrypt', source: file, out, ...target });
+    return;
+  }
+  const header = {
+    version: FORMAT_VERSION,
+    segmentSize: target.segmentSize,
+    context: target.context,
+    wrappedKeys: target.wrappedKeys,
+  };
+  await staged.write(name, encryptFile(stableSource(file), header, target.dataKey));
+}
+
+/** Authenticates one staged file (read back from where it was written). */
+function authenticateStaged(
+  staged: StagedSet,
+  file: SnapshotFile,
+  dataKey: Buffer,
+  workers: FileWorkers,
+): Promise<AuthenticatedFile> {
+  const path = staged.localPath(encryptedNameFor(file.name));
+  if (path === undefined) throw new Error('a remote store must verify after publishing'); // TODO(s3)
+  return workers.run<AuthenticatedFile>({
+    kind: 'authenticate',
+    path,
+    name: file.name,
+    setId: staged.setId,
+    dataKey,
+  });
+}
+
 /**
- * Encrypts a set into staging and publishes it with one rename. Returns the manifest; the data key
- * is zeroed before returning. Nothing in Dragonfly's directory is touched here.
+ * Encrypts a set into the store's staging and publishes it. Returns the manifest; the data key is
+ * zeroed before returning. Nothing in Dragonfly's directory is touched here.
  */
 export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: SealConfig): Promise<Manifest> {
-  const staging = stagingDir(cfg.encryptedDir, setId);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(join(cfg.encryptedDir, STAGING_DIR), { recursive: true, mode: 0o700 });
-  await mkdir(staging, { mode: 0o700 });
+  const staged = await cfg.store.stage(setId);
   crashPoint('after-staging');
 
   const ctx = { instance: cfg.instance, setId };
   const key = await timed(cfg, 'wrap', () => cfg.keyring.newDataKey(ctx));
   try {
-    const target = (fileName: string, createdAtMs: number) => ({
+    const createdAtMs = Date.now();
+    const target = (fileName: string) => ({
       context: { instance: cfg.instance, setId, fileName, createdAtMs },
       dataKey: key.plaintext,
       wrappedKeys: key.wrapped,
       segmentSize: cfg.segmentSize,
     });
-    const createdAtMs = Date.now();
     // Files of a set are independent: encrypt and authenticate them on every core.
     const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
     let sealed: SealedFile[];
     try {
-      const encrypted = await timed(cfg, 'encrypt', () =>
-        mapLimit(set.files, cfg.parallelism, async (file) => {
-          const out = join(staging, encryptedNameFor(file.name));
-          await workers.run({ kind: 'encrypt', source: file, out, ...target(file.name, createdAtMs) });
-          return file;
-        }),
+      await timed(cfg, 'encrypt', () =>
+        mapLimit(set.files, cfg.parallelism, (file) => encryptInto(staged, file, target(file.name), workers)),
       );
       // Read every staged file back and authenticate it; the digests recorded in the manifest come from
       // this read-back, so what is published is exactly what was verified.
       sealed = await timed(cfg, 'verify', () =>
-        mapLimit(encrypted, cfg.parallelism, async (file) => {
-          const path = join(staging, encryptedNameFor(file.name));
-          const checked = await workers.run<AuthenticatedFile>({
-            kind: 'authenticate',
-            path,
-            name: file.name,
-            setId,
-            dataKey: key.plaintext,
-          });
+        mapLimit(set.files, cfg.parallelism, async (file) => {
+          const checked = await authenticateStaged(staged, file, key.plaintext, workers);
           if (checked.plaintextBytes !== file.size) {
             throw new IntegrityError(
-              `${path}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
+              `${cfg.store.where(setId, encryptedNameFor(file.name))}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
             );
           }
           return { file, checked };
@@ -149,37 +168,41 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
       await workers.close();
     }
     const manifest = manifestOf(set, setId, cfg, sealed);
-    await encryptToNewFile(
-      once(encodeManifest(manifest)),
-      join(staging, MANIFEST_FILE),
-      target(MANIFEST_CONTEXT_NAME, createdAtMs),
+    await staged.write(
+      MANIFEST_FILE,
+      encryptFile(
+        once(encodeManifest(manifest)),
+        {
+          version: FORMAT_VERSION,
+          segmentSize: cfg.segmentSize,
+          context: target(MANIFEST_CONTEXT_NAME).context,
+          wrappedKeys: key.wrapped,
+        },
+        key.plaintext,
+      ),
     );
-    await writeJsonAtomic(join(staging, SET_INFO_FILE), setInfoOf(manifest, key.wrapped));
-    await fsyncDir(staging);
+    await staged.writeInfo(setInfoOf(manifest, key.wrapped));
     crashPoint('after-encrypt');
 
-    const published = setDir(cfg.encryptedDir, setId);
-    await rename(staging, published);
-    await fsyncDir(cfg.encryptedDir);
-    await fsyncDir(join(cfg.encryptedDir, STAGING_DIR));
+    await staged.publish();
     crashPoint('after-publish');
 
     // The published set is the verified one: same manifest (authenticated again), same files.
-    const reread = await readManifestWithKey(published, key.plaintext);
-    if (JSON.stringify(reread) !== JSON.stringify(manifest)) {
-      throw new IntegrityError(`${published}: the published manifest differs from the one written`);
+    const published = await openWithKey(cfg.store, setId, key.plaintext);
+    if (JSON.stringify(published.manifest) !== JSON.stringify(manifest)) {
+      throw new IntegrityError(
+        `${cfg.store.where(setId)}: the published manifest differs from the one written`,
+      );
     }
-    await checkSetListing(published, manifest);
-    await writeStatus(published, { verifiedAt: new Date().toISOString(), ok: true });
+    await cfg.store.writeStatus(setId, { verifiedAt: new Date().toISOString(), ok: true });
     crashPoint('after-verify');
     return manifest;
+  } catch (err) {
+    await staged.abort().catch(() => undefined);
+    throw err;
   } finally {
     key.plaintext.fill(0);
   }
-}
-
-export async function writeStatus(dir: string, status: SetStatus): Promise<void> {
-  await writeJsonAtomic(join(dir, STATUS_FILE), status);
 }
 
 /**
@@ -200,13 +223,4 @@ export async function shredSet(set: SnapshotSet, dragonflyDir: string, cfg: Seal
     await fsyncDir(dragonflyDir);
   });
   crashPoint('after-shred');
-}
-
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -12,7 +12,7 @@ import { constants } from 'node:fs';
 import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
-import { crashPoint } from './crash-points.js';
+import { crashPoint } from '../io/crash-points.js';
 
 export type ShredMode = 'overwrite' | 'unlink';
 export type ShredResult = 'shredded' | 'already_gone' | 'replaced';

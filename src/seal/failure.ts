@@ -1,13 +1,6 @@
 import { UserError, errnoCode } from '../errors.js';
-import type { SealFailureReason } from './observer.js';
-
-/** The snapshot changed or vanished while it was being sealed: rescan, nothing to retry as such. */
-export class SourceChangedError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SourceChangedError';
-  }
-}
+import type { SealFailureReason } from '../observe/observer.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
 
 /** Classifies a sealing failure for metrics and log messages. */
 export function failureReason(err: unknown): SealFailureReason {

@@ -5,10 +5,12 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import { setDir, setIdFor } from '../store/layout.js';
+import { setIdFor } from '../store/names.js';
 import { scanDirectory, type SnapshotSet } from '../snapshots/scan.js';
-import { Backoff } from './backoff.js';
-import { failureReason, SourceChangedError } from './errors.js';
+import { finishInterruptedShreds } from '../snapshots/shred.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
+import { Backoff } from '../util/backoff.js';
+import { failureReason } from './failure.js';
 import {
   anyRestoredFileLeft,
   currentMarker,
@@ -18,9 +20,8 @@ import {
   type RestoredPolicy,
 } from './restored.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import { encryptAndPublish, pathExists, shredSet, type SealConfig } from './seal.js';
-import { adoptPublished, discardStaging, removeSealedOrphans } from './recovery.js';
-import { finishInterruptedShreds } from './shred.js';
+import { encryptAndPublish, shredSet, type SealConfig } from './seal.js';
+import { adoptPublished, removeSealedOrphans } from './recovery.js';
 import type { Manifest } from '../format/manifest.js';
 
 export interface WatchConfig extends SealConfig {
@@ -59,7 +60,7 @@ export class Watcher {
   }
 
   async start(): Promise<void> {
-    await discardStaging(this.cfg.encryptedDir);
+    await this.cfg.store.discardUnpublished();
     const finished = await finishInterruptedShreds(this.cfg.dragonflyDir, this.cfg.shredMode);
     if (finished.length > 0)
       this.log.info({ files: finished }, 'finished shredding plaintext of sealed sets (interrupted earlier)');
@@ -83,7 +84,7 @@ export class Watcher {
     }
     this.cfg.observer.watching(true);
     this.log.info(
-      { dir: this.cfg.dragonflyDir, out: this.cfg.encryptedDir, keys: this.cfg.keyring.describe() },
+      { dir: this.cfg.dragonflyDir, out: this.cfg.store.location, keys: this.cfg.keyring.describe() },
       'watching for finished snapshots',
     );
     this.kick();
@@ -190,14 +191,15 @@ export class Watcher {
     this.cfg.observer.sealStarted(setId);
     let manifest: Manifest | undefined;
     // A published set with this id means an earlier run crashed after publishing: verify it, then shred.
-    for (let n = 2; !manifest && (await pathExists(setDir(this.cfg.encryptedDir, setId))); n++) {
+    const published = new Set(await this.cfg.store.listSets());
+    for (let n = 2; !manifest && published.has(setId); n++) {
       manifest = await adoptPublished(set, setId, this.cfg);
       if (!manifest) setId = `${setIdFor(set.snapshotTimeMs, set.stem)}.${n}`;
     }
     manifest ??= await encryptAndPublish(set, setId, this.cfg);
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
-    const removed = await applyRetention(this.cfg.encryptedDir, this.cfg.retention);
+    const removed = await applyRetention(this.cfg.store, this.cfg.retention);
     if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
   }
 

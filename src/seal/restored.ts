@@ -11,7 +11,7 @@ import {
   type RestoredMarker,
 } from '../snapshots/restored-marker.js';
 import type { SnapshotSet } from '../snapshots/scan.js';
-import { loadingFinished } from './dragonfly-info.js';
+import { loadingFinished } from '../snapshots/dragonfly-info.js';
 
 export interface RestoredPolicy {
   dragonflyUrl?: string;

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { READ_CHUNK, readHandle } from '../io/durable.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
-import { SourceChangedError } from './errors.js';
+import { SourceChangedError } from './source-changed.js';
 
 /** Reads through one descriptor (one read ahead), checking it is the same inode and unchanged throughout. */
 export async function* stableSource(f: SnapshotFile, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {

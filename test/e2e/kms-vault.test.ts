@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { runCli } from '../helpers/cli.js';
 import { publishedSets } from '../helpers/sealed.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 import { KmsEmulator } from '../emulators/kms-emulator.js';
 import { VaultEmulator } from '../emulators/vault-emulator.js';
 

@@ -9,7 +9,7 @@ import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { freePort } from '../helpers/redis-server.js';
 import { publishedSets, openSealedSet } from '../helpers/sealed.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 import { KmsEmulator } from '../emulators/kms-emulator.js';
 import { keyringFromOptions } from '../../src/keys/options.js';
 import { applyEnv } from '../emulators/kms-emulator.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { RedisServer, fillRedis } from '../helpers/redis-server.js';
 import { openSealedSet, publishedSets } from '../helpers/sealed.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 import { runCli } from '../helpers/cli.js';
 
 let ws: Workspace | undefined;

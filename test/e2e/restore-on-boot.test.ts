@@ -9,7 +9,7 @@ import { Daemon, eventually } from '../helpers/daemon.js';
 import { RedisServer, fillRedis, freePort, readRedis } from '../helpers/redis-server.js';
 import { publishedSets } from '../helpers/sealed.js';
 import { runCli } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 
 let ws: Workspace | undefined;
 let redis: RedisServer | undefined;

@@ -11,7 +11,7 @@ import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { publishedSets } from '../helpers/sealed.js';
 import { runCli } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 import { VaultEmulator } from '../emulators/vault-emulator.js';
 
 let ws: Workspace | undefined;

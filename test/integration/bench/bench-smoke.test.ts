@@ -1,0 +1,88 @@
+/**
+ * Smoke test of the benchmark script (bench/run.mjs): in --quick mode it runs every encryptor on a
+ * 64 MiB file and prints a table with a figure in every row. It proves the script works, not that
+ * anything is fast: no timing is asserted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../helpers/cli.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBench(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench', 'run.mjs'), ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const NUM = String.raw`\d+\.\d+`;
+/**
+ * A table row: operation, output, tool, seconds, MiB/s, GiB/s, peak RSS, then the ratio
+ * snapshot-guard ÷ tool (none on snapshot-guard's own rows).
+ */
+const row = (op: string, output: string, tool: string, ratio = '') =>
+  new RegExp(
+    String.raw`^${op}\s+${output}\s+${tool}\s+${NUM}\s+${NUM}\s+${NUM}\s+${NUM} MiB` +
+      (ratio ? String.raw`\s+${ratio}$` : '$'),
+    'm',
+  );
+const RATIO = String.raw`${NUM}x`;
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('bench/run.mjs --quick', () => {
+  it('prints throughput, peak RSS and ratios for snapshot-guard and the tools it is compared with', async () => {
+    if (!existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) {
+      throw new Error('dist/cli/main.js is missing: run `npm run build` first');
+    }
+    dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sg-bench-smoke-'));
+    const res = await runBench(['--quick', '--only', 'encrypt,decrypt', '--dir', dir]);
+    expect(res.code, res.stderr).toBe(0);
+    const out = res.stdout;
+    expect(out).toMatch(/64\.0 MiB of random bytes/);
+    expect(out).toMatch(row('encrypt', 'tmpfs file', 'snapshot-guard'));
+    expect(out).toMatch(row('encrypt', '/dev/null', 'snapshot-guard'));
+    expect(out).toMatch(row('decrypt', 'tmpfs file', 'snapshot-guard'));
+    // The single-threaded streaming path is measured beside the default (threads for large files).
+    expect(out).toMatch(row('encrypt', 'tmpfs file', 'snapshot-guard --threads 1', RATIO));
+    expect(out).toMatch(row('decrypt', 'tmpfs file', 'snapshot-guard --threads 1', RATIO));
+    // age is a system dependency of the suite (scripts/install-system-deps.sh), so it must be compared.
+    expect(out).toMatch(row('encrypt', 'tmpfs file', 'age', RATIO));
+    expect(out).toMatch(row('encrypt', '/dev/null', 'age', RATIO));
+    expect(out).toMatch(row('decrypt', 'tmpfs file', 'age', RATIO));
+    // snapshot-guard decrypts to files only (its stdout mode makes two passes), so no ratio here.
+    expect(out).toMatch(row('decrypt', '/dev/null', 'age', 'n/a'));
+    expect(out).toMatch(row('encrypt', 'tmpfs file', 'openssl enc -aes-256-ctr', RATIO));
+    expect(out).toMatch(row('decrypt', 'tmpfs file', 'gpg --symmetric', RATIO));
+    expect(out).toMatch(/^ {2}encrypt → tmpfs file: .*: target (met|missed)$/m);
+    expect(out).toMatch(/^ {2}decrypt → tmpfs file: .*: target (met|missed)$/m);
+    // Only the requested sections ran, and the scratch files are gone.
+    expect(out).not.toMatch(/Daemon:|Memory flatness/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,82 @@
+/** The set manifest's JSON: round trip, and strict rejection (always an IntegrityError) of anything else. */
+import { describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../../src/errors.js';
+import { decodeManifest, encodeManifest, type Manifest } from '../../../src/format/manifest.js';
+
+const manifest = (): Manifest => ({
+  kind: 'snapshot-guard/set-manifest',
+  version: 1,
+  setId: '20261123T174000.000Z_dump-2026-11-23T17-40-00',
+  instance: 'cache-1',
+  sealedAt: '2026-11-23T17:40:01.500Z',
+  snapshotTime: '2026-11-23T17:40:00.000Z',
+  source: { format: 'dfs', stem: 'dump-2026-11-23T17:40:00', snapshotId: 'ab'.repeat(16), shardCount: 1 },
+  files: [
+    {
+      name: 'dump-2026-11-23T17:40:00-0000.dfs',
+      role: 'shard',
+      size: 10,
+      encryptedSize: 300,
+      payloadSha256: 'a'.repeat(64),
+    },
+    {
+      name: 'dump-2026-11-23T17:40:00-summary.dfs',
+      role: 'summary',
+      size: 5,
+      encryptedSize: 290,
+      payloadSha256: 'b'.repeat(64),
+    },
+  ],
+});
+
+function rejects(json: unknown, message: RegExp): void {
+  const bytes = Buffer.from(typeof json === 'string' ? json : JSON.stringify(json));
+  let caught: unknown;
+  try {
+    decodeManifest(bytes, 'test manifest');
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(IntegrityError);
+  expect((caught as Error).message).toMatch(message);
+}
+
+describe('set manifest', () => {
+  it('round-trips as indented JSON with a final newline', () => {
+    const bytes = encodeManifest(manifest());
+    expect(bytes.toString().endsWith('}\n')).toBe(true);
+    expect(bytes.toString()).toContain('\n  "kind": "snapshot-guard/set-manifest",');
+    expect(decodeManifest(bytes)).toEqual(manifest());
+  });
+
+  it('accepts any JSON layout (it is authenticated, not canonical)', () => {
+    expect(decodeManifest(Buffer.from(JSON.stringify(manifest())))).toEqual(manifest());
+  });
+
+  const m = manifest;
+  const withFiles = (files: unknown[]) => ({ ...m(), files });
+  const file0 = () => m().files[0]!;
+  it.each([
+    ['not JSON', '{"kind":', /not JSON/],
+    ['an array', [], /wrong kind/],
+    ['null', 'null', /not an object/],
+    ['another kind', { ...m(), kind: 'x' }, /wrong kind/],
+    ['version 2', { ...m(), version: 2 }, /unsupported manifest version 2/],
+    ['no set id', { ...m(), setId: undefined }, /setId missing/],
+    ['a bad source format', { ...m(), source: { ...m().source, format: 'aof' } }, /source/],
+    ['no files', withFiles([]), /files/],
+    ['a null file entry', withFiles([null]), /file entry is not an object/],
+    ['a number as file entry', withFiles([7]), /file entry is not an object/],
+    ['a path as file name', withFiles([{ ...file0(), name: '../etc/passwd' }]), /file name/],
+    ['".." as file name', withFiles([{ ...file0(), name: '..' }]), /file name/],
+    ['a duplicate file', withFiles([file0(), file0()]), /duplicate file/],
+    ['an unknown role', withFiles([{ ...file0(), role: 'aof' }]), /role/],
+    ['a negative size', withFiles([{ ...file0(), size: -1 }]), /size/],
+    ['a fractional size', withFiles([{ ...file0(), encryptedSize: 1.5 }]), /encryptedSize/],
+    ['an uppercase digest', withFiles([{ ...file0(), payloadSha256: 'A'.repeat(64) }]), /digest/],
+  ])('rejects %s', (_name, json, message) => rejects(json, message));
+
+  it('rejects more than 1 MiB before parsing it', () => {
+    rejects(' '.repeat(1024 * 1024 + 1), /too large/);
+  });
+});

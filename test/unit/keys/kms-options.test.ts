@@ -1,0 +1,102 @@
+// The kms provider's flags and their AWS-convention environment fallbacks, parsed by commander.
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/errors.js';
+import { kmsFactory } from '../../../src/keys/kms.js';
+import type { KeyProvider } from '../../../src/keys/provider.js';
+
+/** Parses argv with only the kms flags, with a controlled environment. */
+async function parse(argv: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const saved = { ...process.env };
+  for (const k of ['AWS_REGION', 'AWS_ENDPOINT_URL_KMS', 'AWS_MAX_ATTEMPTS', 'SNAPSHOT_GUARD_KMS_KEY_ID']) {
+    delete process.env[k];
+  }
+  Object.assign(process.env, env);
+  try {
+    const cmd = new Command('t').exitOverride().action(() => undefined);
+    kmsFactory.addOptions(cmd);
+    await cmd.parseAsync(argv, { from: 'user' });
+    return cmd.opts();
+  } finally {
+    process.env = saved;
+  }
+}
+
+async function providers(opts: Record<string, unknown>): Promise<KeyProvider[]> {
+  const list = await kmsFactory.fromOptions(opts);
+  for (const p of list) await p.close?.();
+  return list;
+}
+
+describe('kms flags', () => {
+  it('repeatable --kms-key-id, comma lists, and the other flags', async () => {
+    const opts = await parse([
+      '--kms-key-id',
+      'alias/a',
+      '--kms-key-id',
+      'alias/b,alias/c',
+      '--kms-region',
+      'eu-west-1',
+      '--kms-endpoint',
+      'https://vpce-1.kms.example.internal',
+      '--kms-max-attempts',
+      '5',
+    ]);
+    expect(opts).toMatchObject({
+      kmsKeyId: ['alias/a', 'alias/b', 'alias/c'],
+      kmsRegion: 'eu-west-1',
+      kmsEndpoint: 'https://vpce-1.kms.example.internal',
+      kmsMaxAttempts: 5,
+    });
+    expect((await providers(opts)).map((p) => p.description)).toEqual([
+      'KMS key alias/a',
+      'KMS key alias/b',
+      'KMS key alias/c',
+    ]);
+  });
+
+  it('falls back to SNAPSHOT_GUARD_KMS_KEY_ID, AWS_REGION, AWS_ENDPOINT_URL_KMS and AWS_MAX_ATTEMPTS', async () => {
+    const opts = await parse([], {
+      SNAPSHOT_GUARD_KMS_KEY_ID: 'alias/env-key',
+      AWS_REGION: 'ap-south-1',
+      AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4599',
+      AWS_MAX_ATTEMPTS: '4',
+    });
+    expect(opts).toMatchObject({
+      kmsKeyId: ['alias/env-key'],
+      kmsRegion: 'ap-south-1',
+      kmsEndpoint: 'http://127.0.0.1:4599',
+      kmsMaxAttempts: 4,
+    });
+  });
+
+  it('configures nothing without --kms-key-id', async () => {
+    expect(await providers(await parse(['--kms-region', 'eu-west-1']))).toEqual([]);
+  });
+
+  it('refuses bad values with exit code 2', async () => {
+    const refused = async (p: Promise<unknown>) => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(2);
+      return (err as UserError).message;
+    };
+    expect(await refused(parse(['--kms-max-attempts', '21']))).toContain('from 1 to 20');
+    expect(await refused(parse(['--kms-endpoint', 'ftp://x']))).toContain('http or https');
+    expect(
+      await refused(providers(await parse(['--kms-key-id', 'alias/a', '--kms-key-id', 'alias/a']))),
+    ).toBe('--kms-key-id alias/a is given twice');
+    expect(await refused(providers(await parse(['--kms-key-id', 'my-key'])))).toContain('alias/NAME');
+  });
+
+  it('builds a provider from a key spec (for --to-key kms:...)', async () => {
+    const p = await kmsFactory.fromSpec('alias/next', { kmsRegion: 'eu-west-1' });
+    expect(p.description).toBe('KMS key alias/next');
+    expect(p.type).toBe('kms');
+    await p.close?.();
+    expect(kmsFactory.specPrefix).toBe('kms');
+  });
+});

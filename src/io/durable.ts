@@ -166,13 +166,6 @@ export async function removeIfExists(path: string): Promise<void> {
   }
 }
 
-/** rename + fsync of the directory (both directories when they differ). */
-export async function renameDurable(from: string, to: string): Promise<void> {
-  await rename(from, to);
-  await fsyncDir(dirname(to));
-  if (dirname(from) !== dirname(to)) await fsyncDir(dirname(from));
-}
-
 /** Size of the file at `path` itself (a symlink is not followed). */
 export async function sizeOf(path: string): Promise<number> {
   return (await lstat(path)).size;

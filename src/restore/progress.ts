@@ -12,13 +12,6 @@ export interface RestoreProgress {
   stop(): void;
 }
 
-export const silentProgress: RestoreProgress = {
-  start() {},
-  add() {},
-  fileDone() {},
-  stop() {},
-};
-
 const LINE_EVERY_MS = 10_000;
 
 class LineProgress implements RestoreProgress {

@@ -1,14 +1,12 @@
 /** Encrypted files on disk: format/ composed with io/. Used by the one-shot commands, sealing and restore. */
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { IntegrityError, UserError, errnoCode } from '../errors.js';
+import { UserError, errnoCode } from '../errors.js';
 import { PullReader } from '../format/chunks.js';
 import { encryptFile, decryptFile, readHeader } from '../format/file.js';
 import { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from '../format/limits.js';
 import type { EncryptionContext, ParsedHeader, WrappedKey } from '../format/header.js';
 import type { Keyring } from '../keys/keyring.js';
-import { fsyncDir, readChunks, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
+import { readChunks, writeNewFile } from '../io/durable.js';
 
 export interface EncryptTarget {
   context: EncryptionContext;

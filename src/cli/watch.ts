@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { openStore } from '../store/open.js';
+import { lockDragonflyDir } from '../snapshots/dir-lock.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import { createLogger } from '../observe/logger.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
@@ -124,6 +125,17 @@ export function watchCommand(): Command {
     if (strict && storeWarnings[0])
       throw new UserError(`refusing to start (--strict-permissions): ${storeWarnings[0]}`, 2);
     for (const w of [...dirs.warnings, ...storeWarnings]) log.warn(w);
+    // One writer per store and per Dragonfly directory, taken before anything is read or cleared.
+    const purpose = opts.once ? 'watch --once' : 'watch';
+    const storeLock = await store.lockForWriting(purpose);
+    const dirLock = await lockDragonflyDir(dirs.dragonflyDir, purpose).catch(async (err: unknown) => {
+      await storeLock.release();
+      throw err;
+    });
+    const releaseLocks = async () => {
+      await dirLock.release();
+      await storeLock.release();
+    };
     const keyring = await keyringFromOptions(opts);
     // prom-client and the HTTP server are loaded only by `watch`, not by the other commands.
     const { startObservability } = await import('../observe/start.js');
@@ -175,6 +187,7 @@ export function watchCommand(): Command {
         );
       await observe.close();
       await keyring.close();
+      await releaseLocks();
       process.exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -186,12 +199,14 @@ export function watchCommand(): Command {
       if (failure) {
         await observe.close();
         await keyring.close();
+        await releaseLocks();
         throw new UserError(
           `could not seal every snapshot (${failure}); the plaintext is untouched, run again`,
         );
       }
       await observe.close();
       await keyring.close();
+      await releaseLocks();
     }
   });
 }

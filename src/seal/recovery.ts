@@ -12,6 +12,7 @@ import type { Manifest } from '../format/manifest.js';
 import { fsyncDir } from '../io/durable.js';
 import type { OrphanShard, SnapshotSet } from '../snapshots/scan.js';
 import { shredFile } from '../snapshots/shred.js';
+import { MANIFEST_FILE } from '../store/names.js';
 import { verifyOpened, withSealedSet } from '../store/sealed-set.js';
 import { encryptAndPublish, type SealConfig } from './seal.js';
 
@@ -47,9 +48,13 @@ export async function adoptPublished(
       return { kind: 'broken' as const, reason: errorMessage(err) };
     }
     return { kind: 'good' as const, manifest };
-  }).catch((err: unknown) => {
-    // A manifest that does not authenticate (or is missing) is as broken as a bad file.
+  }).catch(async (err: unknown) => {
+    // A manifest that does not authenticate, or none at all (a set published empty), is as broken as a
+    // bad file; a key that cannot unwrap is not, and is retried.
     if (err instanceof IntegrityError) return { kind: 'broken' as const, reason: errorMessage(err) };
+    const files = await cfg.store.listFiles(setId).catch(() => undefined);
+    if (files && !files.some((f) => f.name === MANIFEST_FILE))
+      return { kind: 'broken' as const, reason: `${MANIFEST_FILE} is missing` };
     throw err;
   });
   if (verdict.kind === 'other') return undefined;

@@ -17,7 +17,7 @@ import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
 import { stableSource } from '../snapshots/stable-source.js';
 import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
-import { openWithKey } from '../store/sealed-set.js';
+import { checkPublishedFiles, openWithKey } from '../store/sealed-set.js';
 import type { SetInfo } from '../store/set-info.js';
 import type { StagedSet, Store } from '../store/store.js';
 import type { AuthenticatedFile } from '../files/authenticate.js';

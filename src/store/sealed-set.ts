@@ -12,6 +12,7 @@ import { decodeManifest, type Manifest } from '../format/manifest.js';
 import {
   authenticateBytes,
   authenticatePath,
+  checkHeaderOf,
   readHeaderFrom,
   type AuthenticatedFile,
 } from '../files/authenticate.js';
@@ -175,6 +176,26 @@ export function authenticateStored(
     setId,
     dataKey,
   );
+}
+
+/**
+ * The cheap check after publishing, with the sealer's own data key: every published file's header names
+ * its file and set and authenticates under that key (so no file of another writer, under another data
+ * key, can be part of the set), and its size is the one verified before publishing. Reads headers only.
+ */
+export async function checkPublishedFiles(store: Store, set: OpenedSet): Promise<void> {
+  const sizes = new Map(set.files.map((f) => [f.name, f.size]));
+  for (const entry of set.manifest.files) {
+    const encName = encryptedNameFor(entry.name);
+    const what = store.where(set.setId, encName);
+    const header = await readStoredHeader(store, set.setId, encName);
+    checkHeaderOf(header, what, entry.name, set.setId, set.dataKey);
+    if (sizes.get(encName) !== entry.encryptedSize) {
+      throw new IntegrityError(
+        `${what}: holds ${sizes.get(encName)} bytes, ${entry.encryptedSize} were sealed`,
+      );
+    }
+  }
 }
 
 /** Authenticates every file of an opened set against its manifest (sizes and payload digests). */

@@ -62,8 +62,19 @@ export interface Store {
   /** Removes what interrupted writers left: staged sets, half-deleted sets, unfinished uploads. */
   discardUnpublished(): Promise<void>;
 
+  /**
+   * Takes the store's single-writer lock (one `watch` per store), or throws a UserError naming the
+   * holder (pid, host, since). A local store uses a lock file; a bucket uses a lock object created with
+   * If-None-Match. A lock whose holder died is taken over.
+   */
+  lockForWriting(purpose: string): Promise<WriterLock>;
+
   /** Releases connections and handles. */
   close(): Promise<void>;
+}
+
+export interface WriterLock {
+  release(): Promise<void>;
 }
 
 export interface StagedSet {

@@ -18,9 +18,10 @@ import {
 import { writeJsonAtomic } from '../../io/json-file.js';
 import { SET_INFO_FILE, STATUS_FILE, isSetFile, isSetId } from '../names.js';
 import { parseNote, type SetInfo, type SetStatus } from '../set-info.js';
-import type { StagedSet, Store, StoredFile } from '../store.js';
+import type { StagedSet, Store, StoredFile, WriterLock } from '../store.js';
+import { LockFile } from '../../io/lock-file.js';
 import { NoStoreError } from '../errors.js';
-import { QUARANTINE_DIR, STAGING_DIR, setDir, stagingDir } from './layout.js';
+import { LOCK_FILE, QUARANTINE_DIR, STAGING_DIR, setDir, stagingDir } from './layout.js';
 import { giveToOwnerOf, runningAsRoot } from './ownership.js';
 
 async function readNote<T>(path: string): Promise<T | undefined> {
@@ -189,6 +190,10 @@ export class LocalStore implements Store {
       return; // no staging directory yet
     }
     for (const name of names) await rm(join(staging, name), { recursive: true, force: true });
+  }
+
+  lockForWriting(purpose: string): Promise<WriterLock> {
+    return LockFile.acquire(join(this.root, LOCK_FILE), this.root, purpose);
   }
 
   async close(): Promise<void> {

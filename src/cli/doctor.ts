@@ -11,6 +11,8 @@ import type { Keyring } from '../keys/keyring.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
 import { loadingFinished } from '../snapshots/dragonfly-info.js';
 import { scanDirectory } from '../snapshots/scan.js';
+import { SnapshotUnreadableError } from '../snapshots/source-changed.js';
+import { assertReadable } from '../snapshots/stable-source.js';
 import { NoStoreError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
 import { unwrapSetKey } from '../store/sealed-set.js';
@@ -51,6 +53,12 @@ async function checkSnapshots(r: Report, dir: string): Promise<void> {
     for (const p of scan.problems) r.line('warn', `${p.name}: ${p.problem}`);
     if (scan.sets.length === 0) r.line('ok', `no unsealed snapshot waiting in ${dir}`);
     for (const s of scan.sets) {
+      // What watch would hit first: a snapshot it cannot open (the fix is in the message).
+      const unreadable = await assertReadable(s.files).then(
+        () => undefined,
+        (err: unknown) => (err instanceof SnapshotUnreadableError ? err.message : undefined),
+      );
+      if (unreadable) r.line('FAIL', unreadable);
       const age = Math.round((Date.now() - s.snapshotTimeMs) / 1000);
       r.line(
         age > 600 ? 'warn' : 'ok',

@@ -1,12 +1,15 @@
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
-import { UserError, errnoCode } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { UserError, errnoCode, errorMessage } from '../errors.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import { formatBytes } from '../restore/human.js';
 import { loadAdvice } from '../restore/load-advice.js';
 import { resolveOwner, type Owner } from '../restore/owner.js';
 import { progressFor } from '../restore/progress.js';
 import { restoreSet } from '../restore/restore-set.js';
+import { restoreNewestIntact, type SkippedSet } from '../restore/fallback.js';
+import { RESTORE_STATUS_FILE, writeRestoreStatus, type RestoreStatus } from '../snapshots/restore-status.js';
+import { giveToOwnerOf } from '../store/local/ownership.js';
 import { scanDirectory } from '../snapshots/scan.js';
 import { chooseSets } from '../store/choose.js';
 import { NoStoreError } from '../store/errors.js';
@@ -56,6 +59,12 @@ async function reasonToSkip(from: Store, to: string): Promise<string | undefined
   return undefined;
 }
 
+/** The status file `watch` reads; as root it goes to the directory's owner, like the restored files. */
+async function recordRestore(to: string, status: RestoreStatus): Promise<void> {
+  await writeRestoreStatus(to, status);
+  await giveToOwnerOf(join(to, RESTORE_STATUS_FILE), to);
+}
+
 function ownerText(chowned: { uid: number; gid: number } | undefined, owner: Owner | undefined): string {
   if (owner) return `owned by ${owner.spec}`;
   if (chowned)
@@ -70,7 +79,8 @@ export function restoreCommand(): Command {
     )
     .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
     .option('--set <id>', 'restore this set (ids are shown by `snapshot-guard list`)')
-    .option('--latest', 'restore the newest set')
+    .option('--latest', 'restore the newest set that verifies (newer damaged sets are skipped, loudly)')
+    .option('--strict', 'with --latest: fail when the newest set does not verify, instead of falling back')
     .requiredOption('--to <dir>', "Dragonfly's --dir (created 0700 if missing)")
     .option(
       '--owner <user[:group]>',
@@ -111,30 +121,55 @@ export function restoreCommand(): Command {
       }
     }
     const owner = opts.owner ? await resolveOwner(opts.owner as string) : undefined;
-    const [setId] = await chooseSets(from, choice, 'none');
-    if (!setId) throw new UserError(`no sealed set in ${from.location} yet`);
+    // --latest: every set, newest first, so that a damaged newest set can fall back to an older one.
+    const chosen = await chooseSets(from, choice.latest ? { all: true } : choice, 'none');
+    if (chosen.length === 0) throw new UserError(`no sealed set in ${from.location} yet`);
     const keyring = await keyringFromOptions(opts);
+    let skipped: SkippedSet[] = [];
     try {
       const started = performance.now();
-      const out = await restoreSet({
-        store: from,
-        setId,
-        targetDir: to,
-        keyring,
-        ...(owner ? { owner } : {}),
-        force: Boolean(opts.force),
-        mode: opts.mode as number,
-        parallelism: opts.parallelism as number,
-        threads: opts.threads as number,
-        progress: progressFor(process.stderr),
-      });
+      const restored = await restoreNewestIntact(
+        chosen,
+        Boolean(opts.strict),
+        (id) =>
+          restoreSet({
+            store: from,
+            setId: id,
+            targetDir: to,
+            keyring,
+            ...(owner ? { owner } : {}),
+            force: Boolean(opts.force),
+            mode: opts.mode as number,
+            parallelism: opts.parallelism as number,
+            threads: opts.threads as number,
+            progress: progressFor(process.stderr),
+          }),
+        (s) => {
+          skipped.push(s);
+          process.stderr.write(
+            `snapshot-guard: SKIPPED set ${s.setId}: it failed verification (${s.error}); trying the next older set\n`,
+          );
+        },
+      );
+      const { setId, outcome: out } = restored;
+      skipped = restored.skipped;
+      await recordRestore(to, { at: new Date().toISOString(), ok: true, setId, skipped });
       const seconds = (performance.now() - started) / 1000;
       const lines = [
         `restored set ${setId} (snapshot of ${out.manifest.snapshotTime}) into ${to}: ${out.manifest.files.length} files, ${formatBytes(out.bytes)} in ${seconds.toFixed(1)} s`,
         `files are mode ${(opts.mode as number).toString(8).padStart(4, '0')}, ${ownerText(out.chowned, owner)}; all authenticated against the set manifest`,
         ...loadAdvice(out.manifest, to),
       ];
+      if (skipped.length > 0)
+        lines.push(
+          `FELL BACK: ${skipped.length} newer set(s) failed verification and were skipped (${skipped.map((x) => x.setId).join(', ')}); run snapshot-guard verify --all`,
+        );
       process.stdout.write(`${lines.join('\n')}\n`);
+    } catch (err) {
+      // Recorded for `watch` (metrics, alert) when the target exists; the error itself goes on up.
+      const status = { at: new Date().toISOString(), ok: false, skipped, error: errorMessage(err) };
+      await recordRestore(to, status).catch(() => undefined);
+      throw err;
     } finally {
       await keyring.close();
     }

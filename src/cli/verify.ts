@@ -31,6 +31,7 @@ export function verifyCommand(): Command {
     );
     const keyring = await keyringFromOptions(opts);
     let failed = 0;
+    let noKey = 0;
     let integrity = false;
     try {
       for (const id of ids) {
@@ -40,6 +41,12 @@ export function verifyCommand(): Command {
           process.stdout.write(
             `ok      ${id}  ${r.manifest.files.length} files, ${formatBytes(bytes)} authenticated\n`,
           );
+        } else if (r.noKey) {
+          noKey++;
+          process.stdout.write(
+            `NO KEY  ${id}  not verified: no configured key opens it (nothing recorded)\n`,
+          );
+          process.stderr.write(`snapshot-guard: ${id}: ${r.error ?? 'no key'}\n`);
         } else {
           failed++;
           integrity ||= Boolean(r.integrity);
@@ -49,6 +56,13 @@ export function verifyCommand(): Command {
       }
     } finally {
       await keyring.close();
+    }
+    if (failed === 0 && noKey > 0) {
+      // Exit code 4: a missing key is not damage; pass a key that wraps these sets (see `list`).
+      throw new UserError(
+        `${noKey} of ${ids.length} sealed sets could not be opened with the configured keys; \`snapshot-guard list\` shows which keys wrap them`,
+        4,
+      );
     }
     if (failed > 0) {
       // Exit code 3 when data is damaged (as for any IntegrityError), 1 for key or I/O problems.

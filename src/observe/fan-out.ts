@@ -7,10 +7,12 @@ const METHODS = {
   stageFinished: true,
   sealSucceeded: true,
   sealFailed: true,
+  housekeepingFailed: true,
   pending: true,
   keyProviderCall: true,
   verification: true,
   restoreOnBoot: true,
+  restoreSkippedSets: true,
   watching: true,
   keyProviderReachable: true,
 } satisfies Record<keyof PipelineObserver, true>;

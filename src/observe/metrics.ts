@@ -7,7 +7,13 @@
  * fixed sets (anything else becomes "other"); set ids, file names and paths never become label values.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PipelineObserver, SealFailureReason, SealStage, SealSuccess } from '../observe/observer.js';
+import type {
+  HousekeepingTask,
+  PipelineObserver,
+  SealFailureReason,
+  SealStage,
+  SealSuccess,
+} from '../observe/observer.js';
 
 /** 0.1 s … 1 h: a seal of a small RDB takes well under a second, a large DFS set several minutes. */
 export const SEAL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
@@ -21,12 +27,21 @@ const FAILURE_REASONS: readonly SealFailureReason[] = [
   'io',
   'verify',
   'source_changed',
+  'permission',
   'other',
 ];
+const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = ['retention', 'orphans', 'restored'];
 const ROLES = ['shard', 'summary', 'rdb'] as const;
 const PROVIDERS = ['local', 'kms', 'vault'] as const;
 const OPERATIONS = ['generate', 'wrap', 'unwrap', 'rewrap', 'check'] as const;
-const RESTORE_OUTCOMES = ['restored', 'skipped', 'nothing_sealed', 'failed', 'shredded_after_load'] as const;
+const RESTORE_OUTCOMES = [
+  'restored',
+  'fell_back',
+  'skipped',
+  'nothing_sealed',
+  'failed',
+  'shredded_after_load',
+] as const;
 
 export interface PrometheusObserverOptions {
   /** snapshot-guard's version, for snapshot_guard_build_info. */
@@ -59,6 +74,7 @@ export class PrometheusObserver implements PipelineObserver {
   private readonly seals: Counter;
   private readonly sealSuccesses: Counter;
   private readonly sealFailures: Counter<'reason'>;
+  private readonly housekeepingFailures: Counter<'task'>;
   private readonly encryptedBytes: Counter;
   private readonly pendingSets: Gauge;
   private readonly plaintextLifetime: Histogram;
@@ -67,6 +83,7 @@ export class PrometheusObserver implements PipelineObserver {
   private readonly lastVerification: Gauge;
   private readonly verificationFailures: Counter;
   private readonly restoreOnBootTotal: Counter<'outcome'>;
+  private readonly restoreSkipped: Gauge;
   private readonly watchingGauge: Gauge;
   private readonly keyProviderUp: Gauge;
 
@@ -115,6 +132,12 @@ export class PrometheusObserver implements PipelineObserver {
       name: 'snapshot_guard_seal_failures_total',
       help: 'Seal attempts that failed, by reason (the plaintext is kept and the seal retried)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.housekeepingFailures = new Counter({
+      name: 'snapshot_guard_housekeeping_failures_total',
+      help: 'Failures of work besides sealing (retention, leftover-shard cleanup, restored files), by task; never a failed seal',
+      labelNames: ['task'],
       registers,
     });
     this.encryptedBytes = new Counter({
@@ -171,6 +194,11 @@ export class PrometheusObserver implements PipelineObserver {
       labelNames: ['outcome'],
       registers,
     });
+    this.restoreSkipped = new Gauge({
+      name: 'snapshot_guard_restore_skipped_sets',
+      help: 'Newer sealed sets the last restore into the snapshot directory skipped because they failed verification (it fell back to an older set)',
+      registers,
+    });
     this.watchingGauge = new Gauge({
       name: 'snapshot_guard_watching',
       help: '1 while the snapshot directory is being watched',
@@ -192,11 +220,13 @@ export class PrometheusObserver implements PipelineObserver {
     // Series that alerts use with increase() exist from the start at 0, so that the first failure
     // is an increase and not a new series that increase() cannot see.
     for (const reason of FAILURE_REASONS) this.sealFailures.inc({ reason }, 0);
+    for (const task of HOUSEKEEPING_TASKS) this.housekeepingFailures.inc({ task }, 0);
     for (const stage of STAGES) this.stageDuration.zero({ stage });
     for (const provider of PROVIDERS)
       for (const operation of OPERATIONS) this.keyProviderErrors.inc({ provider, operation }, 0);
     for (const outcome of RESTORE_OUTCOMES) this.restoreOnBootTotal.inc({ outcome }, 0);
     this.lastSuccess.set(0);
+    this.restoreSkipped.set(0);
     this.lastVerification.set(0);
     this.pendingSets.set(0);
 
@@ -243,6 +273,10 @@ export class PrometheusObserver implements PipelineObserver {
     });
   }
 
+  housekeepingFailed(task: HousekeepingTask): void {
+    guard(() => this.housekeepingFailures.inc({ task: bounded(task, HOUSEKEEPING_TASKS) }));
+  }
+
   sealFailed(reason: SealFailureReason): void {
     guard(() => this.sealFailures.inc({ reason: bounded(reason, FAILURE_REASONS) }));
   }
@@ -271,7 +305,11 @@ export class PrometheusObserver implements PipelineObserver {
     });
   }
 
-  restoreOnBoot(outcome: 'restored' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load'): void {
+  restoreSkippedSets(count: number): void {
+    guard(() => this.restoreSkipped.set(count));
+  }
+
+  restoreOnBoot(outcome: (typeof RESTORE_OUTCOMES)[number]): void {
     guard(() => this.restoreOnBootTotal.inc({ outcome: bounded(outcome, RESTORE_OUTCOMES) }));
   }
 

@@ -11,7 +11,11 @@ export type SealFailureReason =
   | 'io' // other file-system errors
   | 'verify' // the published copy did not read back and authenticate
   | 'source_changed' // the snapshot changed or vanished while being sealed
+  | 'permission' // the snapshot (or a directory) cannot be read or written by the daemon's user
   | 'other';
+
+/** Work the daemon does besides sealing; its failures never count as failed seals. */
+export type HousekeepingTask = 'retention' | 'orphans' | 'restored';
 
 export interface SealSuccess {
   setId: string;
@@ -34,6 +38,8 @@ export interface PipelineObserver {
   stageFinished(stage: SealStage, seconds: number): void;
   sealSucceeded(s: SealSuccess): void;
   sealFailed(reason: SealFailureReason): void;
+  /** Retention, leftover-shard cleanup or restored-file handling failed (after or besides sealing). */
+  housekeepingFailed(task: HousekeepingTask): void;
   /** Sets waiting to be sealed, and the age of the oldest waiting plaintext (0 when none). */
   pending(count: number, oldestAgeSeconds: number): void;
   /** Result of one call to a key provider (provider: local|kms|vault; operation: generate|wrap|unwrap|rewrap|check). */
@@ -41,7 +47,11 @@ export interface PipelineObserver {
   /** A scheduled or on-demand verification of a sealed set. */
   verification(ok: boolean, atUnixSeconds: number): void;
   /** Outcome of restore-on-boot handling: restored set shredded after load, etc. */
-  restoreOnBoot(outcome: 'restored' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load'): void;
+  restoreOnBoot(
+    outcome: 'restored' | 'fell_back' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load',
+  ): void;
+  /** Newer sets the last restore into Dragonfly's directory skipped because they failed verification. */
+  restoreSkippedSets(count: number): void;
   /** Readiness inputs. */
   watching(active: boolean): void;
   keyProviderReachable(ok: boolean): void;
@@ -52,10 +62,12 @@ export const noopObserver: PipelineObserver = {
   stageFinished() {},
   sealSucceeded() {},
   sealFailed() {},
+  housekeepingFailed() {},
   pending() {},
   keyProviderCall() {},
   verification() {},
   restoreOnBoot() {},
+  restoreSkippedSets() {},
   watching() {},
   keyProviderReachable() {},
 };

@@ -4,10 +4,12 @@
  *  - watching(true) once the snapshot directory is watched;
  *  - keyProviderReachable(ok) after each reachability check: until the first check it is not ready,
  *    because an unchecked key provider is exactly what a fresh deployment gets wrong;
+ *  - sealFailed(reason) / sealSucceeded(): not ready while seals fail (other than a snapshot that
+ *    changed under the sealer, which is simply sealed again);
  *  - pending(count, oldestAge): ready turns false while the oldest pending plaintext is older than
  *    the stuck threshold (the age keeps growing between reports, so a hung pipeline is noticed too).
  */
-import type { PipelineObserver } from '../observe/observer.js';
+import type { PipelineObserver, SealFailureReason } from '../observe/observer.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -30,6 +32,7 @@ export class ReadinessState implements PipelineObserver {
   private isWatching = false;
   private keyProvider: 'unchecked' | 'reachable' | 'unreachable' = 'unchecked';
   private oldestPendingSince: number | undefined;
+  private failingSeal: SealFailureReason | undefined;
 
   constructor(opts: ReadinessOptions = {}) {
     this.stuckAfterSeconds = opts.stuckAfterSeconds ?? DEFAULT_STUCK_AFTER_SECONDS;
@@ -42,6 +45,9 @@ export class ReadinessState implements PipelineObserver {
     if (!this.isWatching) reasons.push('not watching the snapshot directory (yet)');
     if (this.keyProvider === 'unchecked') reasons.push('key provider not checked yet');
     if (this.keyProvider === 'unreachable') reasons.push('key provider unreachable at the last check');
+    // A snapshot changing under the sealer is normal (it is sealed again); anything else needs a look.
+    if (this.failingSeal && this.failingSeal !== 'source_changed')
+      reasons.push(`sealing fails (${this.failingSeal}); the plaintext is kept, see the log for the fix`);
     const age = this.oldestPendingAgeSeconds();
     if (age > this.stuckAfterSeconds) {
       reasons.push(
@@ -69,12 +75,20 @@ export class ReadinessState implements PipelineObserver {
     this.oldestPendingSince = count > 0 && valid ? this.now() - oldestAgeSeconds * 1000 : undefined;
   }
 
+  sealFailed(reason: SealFailureReason): void {
+    this.failingSeal = reason;
+  }
+
+  sealSucceeded(): void {
+    this.failingSeal = undefined;
+  }
+
   // The rest of the pipeline's reports do not change readiness.
   sealStarted(): void {}
   stageFinished(): void {}
-  sealSucceeded(): void {}
-  sealFailed(): void {}
+  housekeepingFailed(): void {}
   keyProviderCall(): void {}
   verification(): void {}
   restoreOnBoot(): void {}
+  restoreSkippedSets(): void {}
 }

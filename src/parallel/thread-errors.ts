@@ -1,23 +1,29 @@
 /** Errors cross the thread boundary as data; these keep the classes and errno codes callers test for. */
 import { IntegrityError, UserError } from '../errors.js';
-import { SourceChangedError } from '../snapshots/source-changed.js';
+import {
+  SnapshotUnreadableError,
+  SourceChangedError,
+  type UnreadableReason,
+} from '../snapshots/source-changed.js';
 
 export interface SerializedError {
   name: string;
   message: string;
   code?: string;
   exitCode?: number;
+  reason?: string;
   stack?: string;
 }
 
 export function serializeError(err: unknown): SerializedError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const e = err as Error & { code?: unknown; exitCode?: unknown };
+  const e = err as Error & { code?: unknown; exitCode?: unknown; reason?: unknown };
   return {
     name: e.name,
     message: e.message,
     ...(typeof e.code === 'string' ? { code: e.code } : {}),
     ...(typeof e.exitCode === 'number' ? { exitCode: e.exitCode } : {}),
+    ...(typeof e.reason === 'string' ? { reason: e.reason } : {}),
     ...(e.stack ? { stack: e.stack } : {}),
   };
 }
@@ -25,6 +31,8 @@ export function serializeError(err: unknown): SerializedError {
 export function deserializeError(s: SerializedError): Error {
   let err: Error;
   if (s.name === 'SourceChangedError') err = new SourceChangedError(s.message);
+  else if (s.name === 'SnapshotUnreadableError')
+    err = new SnapshotUnreadableError(s.message, (s.reason ?? 'io') as UnreadableReason);
   else if (s.name === 'IntegrityError') err = new IntegrityError(s.message);
   else if (s.name === 'UserError') err = new UserError(s.message, s.exitCode ?? 1);
   else err = new Error(s.message);

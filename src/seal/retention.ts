@@ -16,27 +16,46 @@ function setTimeMs(setId: string): number {
   return iso ? Date.parse(iso) : 0;
 }
 
-/** Which of `ids` (newest first) the policy deletes; `newestVerified` and the newest set always stay. */
+/**
+ * Which of `ids` (newest first) the policy deletes; `newestVerified` and the newest set always stay.
+ * --keep-within counts back from the newest set's time, not from the clock (as restic does): a clock
+ * that jumps ahead must not make fresh sets look old, and a host that stopped sealing keeps its last
+ * sets however long it stays down.
+ */
 export function setsToDelete(
   ids: string[],
   policy: RetentionPolicy,
   newestVerified: string | undefined,
-  now: number,
 ): string[] {
   if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return [];
+  const newestTime = Math.max(...ids.map(setTimeMs));
   return ids.filter((id, i) => {
     const keptByCount = policy.keepLast !== undefined && i < policy.keepLast;
-    const keptByAge = policy.keepWithinMs !== undefined && now - setTimeMs(id) <= policy.keepWithinMs;
+    const keptByAge = policy.keepWithinMs !== undefined && newestTime - setTimeMs(id) <= policy.keepWithinMs;
     return !(keptByCount || keptByAge || id === newestVerified || i === 0);
   });
+}
+
+/** The newest set's time when it lies ahead of the clock by more than a minute (a clock problem). */
+export function futureSetTime(ids: string[], now: number): string | undefined {
+  const newest = ids[0];
+  return newest !== undefined && setTimeMs(newest) > now + 60_000
+    ? (timeFromSetId(newest) ?? undefined)
+    : undefined;
+}
+
+export interface RetentionOutcome {
+  removed: string[];
+  /** Set when the newest set's time is in the future. */
+  futureSetTime?: string;
 }
 
 export async function applyRetention(
   store: Store,
   policy: RetentionPolicy,
   now = Date.now(),
-): Promise<string[]> {
-  if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return [];
+): Promise<RetentionOutcome> {
+  if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return { removed: [] };
   const ids = await store.listSets();
   let newestVerified: string | undefined;
   for (const id of ids) {
@@ -45,7 +64,8 @@ export async function applyRetention(
       break;
     }
   }
-  const doomed = setsToDelete(ids, policy, newestVerified, now);
+  const doomed = setsToDelete(ids, policy, newestVerified);
   for (const id of doomed) await store.removeSet(id);
-  return doomed;
+  const future = futureSetTime(ids, now);
+  return { removed: doomed, ...(future ? { futureSetTime: future } : {}) };
 }

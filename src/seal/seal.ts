@@ -3,6 +3,7 @@
  * read back and verify → shred the plaintext. The plaintext is touched only after the encrypted copy
  * is durable and verified (DESIGN.md promise 1).
  */
+import { lstat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
 import { encryptFile } from '../format/file.js';
@@ -15,7 +16,8 @@ import type { PipelineObserver, SealStage } from '../observe/observer.js';
 import { FileWorkers } from '../parallel/file-workers.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
-import { stableSource } from '../snapshots/stable-source.js';
+import { assertReadable, stableSource } from '../snapshots/stable-source.js';
+import { SourceChangedError } from '../snapshots/source-changed.js';
 import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
 import { checkPublishedFiles, openWithKey } from '../store/sealed-set.js';
 import type { SetInfo } from '../store/set-info.js';
@@ -131,6 +133,9 @@ function authenticateStaged(
  * zeroed before returning. Nothing in Dragonfly's directory is touched here.
  */
 export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: SealConfig): Promise<Manifest> {
+  // A snapshot that cannot be read fails here, before a data key is asked for (no KMS/Vault call
+  // per retry of a seal that cannot succeed).
+  await assertReadable(set.files);
   const staged = await cfg.store.stage(setId);
   crashPoint('after-staging');
 
@@ -211,6 +216,14 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
  */
 export async function shredSet(set: SnapshotSet, dragonflyDir: string, cfg: SealConfig): Promise<void> {
   await timed(cfg, 'shred', async () => {
+    // Only the bytes that were sealed may be destroyed: a file written to in place since (same inode,
+    // other size or time) keeps its plaintext and is sealed again.
+    for (const f of set.files) {
+      const now = await lstat(f.path).catch(() => undefined);
+      if (now && now.ino === f.ino && (now.size !== f.size || now.mtimeMs !== f.mtimeMs)) {
+        throw new SourceChangedError(`${f.name} changed after it was sealed; sealing it again`);
+      }
+    }
     const asides: string[] = [];
     for (const [i, f] of [...set.files].reverse().entries()) {
       const moved = await moveAside(f);

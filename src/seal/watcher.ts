@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import { setIdFor } from '../store/names.js';
 import { scanDirectory, type SnapshotSet } from '../snapshots/scan.js';
 import { finishInterruptedShreds } from '../snapshots/shred.js';
+import { readRestoreStatus } from '../snapshots/restore-status.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { Backoff } from '../util/backoff.js';
 import { failureReason } from './failure.js';
@@ -23,6 +24,7 @@ import { applyRetention, type RetentionPolicy } from './retention.js';
 import { encryptAndPublish, shredSet, type SealConfig } from './seal.js';
 import { adoptPublished, removeSealedOrphans } from './recovery.js';
 import type { Manifest } from '../format/manifest.js';
+import type { HousekeepingTask } from '../observe/observer.js';
 
 export interface WatchConfig extends SealConfig {
   dragonflyDir: string;
@@ -50,6 +52,9 @@ export class Watcher {
   private lastFailure: string | undefined;
   private readonly reported = new Set<string>();
   private debounce: NodeJS.Timeout | undefined;
+  private readonly housekeepingErrors = new Map<HousekeepingTask, string>();
+  private readonly startedAt = Date.now();
+  private lastRestoreAt: string | undefined;
 
   constructor(private readonly cfg: WatchConfig) {
     this.backoff = new Backoff(cfg.retryInitialMs, cfg.retryMaxMs);
@@ -172,17 +177,68 @@ export class Watcher {
     const marker = await currentMarker(this.cfg.dragonflyDir);
     const restored = scan.sets.filter((s) => isRestoredSet(s, marker));
     const pending = scan.sets.filter((s) => !restored.includes(s));
-    const now = Date.now();
-    const oldest = pending[0] ? (now - pending[0].snapshotTimeMs) / 1000 : 0;
-    this.cfg.observer.pending(pending.length, Math.max(0, oldest));
+    this.reportPending(pending, 0);
 
-    for (const set of pending) {
+    for (const [i, set] of pending.entries()) {
       if (this.stopping || this.retryTimer) return;
       await this.sealOne(set);
-      this.cfg.observer.pending(pending.length - 1 - pending.indexOf(set), 0);
+      this.reportPending(pending, i + 1);
     }
-    await removeSealedOrphans(scan.orphanShards, this.cfg);
-    if (marker) await this.handleRestored(restored, marker);
+    await this.housekeeping('orphans', () => removeSealedOrphans(scan.orphanShards, this.cfg));
+    await this.housekeeping('restored', () => this.reportRestoreStatus());
+    if (marker) await this.housekeeping('restored', () => this.handleRestored(restored, marker));
+  }
+
+  /**
+   * The last restore into Dragonfly's directory, as `restore` recorded it: counted once per restore
+   * (only restores from around this daemon's start on, so a restart does not count an old one again).
+   */
+  private async reportRestoreStatus(): Promise<void> {
+    const status = await readRestoreStatus(this.cfg.dragonflyDir);
+    if (!status || status.at === this.lastRestoreAt) return;
+    this.lastRestoreAt = status.at;
+    this.cfg.observer.restoreSkippedSets(status.skipped.length);
+    if (Date.parse(status.at) < this.startedAt - 3_600_000) return;
+    if (!status.ok) {
+      this.cfg.observer.restoreOnBoot('failed');
+      this.log.error(
+        { err: status.error, at: status.at },
+        'the last restore into the snapshot directory failed',
+      );
+    } else if (status.skipped.length > 0) {
+      this.cfg.observer.restoreOnBoot('fell_back');
+      this.log.error(
+        { setId: status.setId, skipped: status.skipped },
+        'the last restore fell back to an older set: newer sets failed verification',
+      );
+    }
+  }
+
+  /** Sets still waiting (those from index `next` on) and the age of the oldest of them. */
+  private reportPending(pending: SnapshotSet[], next: number): void {
+    const oldest = pending[next];
+    const age = oldest ? (Date.now() - oldest.snapshotTimeMs) / 1000 : 0;
+    this.cfg.observer.pending(pending.length - next, Math.max(0, age));
+  }
+
+  /**
+   * Work besides sealing (retention, leftover shards, restored files): its failure is reported as its
+   * own, once per distinct error, and never as a failed seal (the seal's plaintext is already safe).
+   */
+  private async housekeeping(task: HousekeepingTask, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+      this.housekeepingErrors.delete(task);
+    } catch (err) {
+      this.cfg.observer.housekeepingFailed(task);
+      const message = errorMessage(err);
+      if (this.housekeepingErrors.get(task) === message) {
+        this.log.debug({ task, err: message }, `${task} still failing`);
+        return;
+      }
+      this.housekeepingErrors.set(task, message);
+      this.log.error({ task, err: message }, `${task} failed; sealing is not affected, will try again`);
+    }
   }
 
   private async sealOne(set: SnapshotSet): Promise<void> {
@@ -199,8 +255,14 @@ export class Watcher {
     manifest ??= await encryptAndPublish(set, setId, this.cfg);
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
-    const removed = await applyRetention(this.cfg.store, this.cfg.retention);
-    if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
+    await this.housekeeping('retention', async () => {
+      const { removed, futureSetTime } = await applyRetention(this.cfg.store, this.cfg.retention);
+      if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
+      if (futureSetTime)
+        this.reportOnce(
+          `the newest sealed set's time ${futureSetTime} is in the future: is this host's clock or Dragonfly's wrong? --keep-within counts from the newest set, so nothing fresh is deleted`,
+        );
+    });
   }
 
   private succeeded(set: SnapshotSet, manifest: Manifest, started: number): void {

@@ -7,7 +7,7 @@ import { IntegrityError, errorMessage } from '../errors.js';
 import type { Manifest } from '../format/manifest.js';
 import type { Keyring } from '../keys/keyring.js';
 import { STATUS_FILE } from './names.js';
-import { verifySealedSet } from './sealed-set.js';
+import { openWithKey, unwrapSetKey, verifyOpened, type OpenedSet } from './sealed-set.js';
 import type { Store } from './store.js';
 
 export interface VerificationResult {
@@ -17,6 +17,8 @@ export interface VerificationResult {
   error?: string;
   /** True when the failure is about the data itself (tampering, missing files), not about keys or I/O. */
   integrity?: boolean;
+  /** True when no configured key could open the set: nothing was checked, and nothing was recorded. */
+  noKey?: boolean;
   manifest?: Manifest;
   /** Set when status.json could not be written (read-only copy of the sets, for example). */
   statusWriteError?: string;
@@ -30,12 +32,37 @@ export async function verifyAndRecord(
   parallelism = 2,
   now: () => Date = () => new Date(),
 ): Promise<VerificationResult> {
+  let opened: OpenedSet;
+  try {
+    const { dataKey } = await unwrapSetKey(store, setId, keyring);
+    opened = await openWithKey(store, setId, dataKey).catch((err: unknown) => {
+      dataKey.fill(0);
+      throw err;
+    });
+  } catch (err) {
+    // A key that cannot open the set says nothing about the set: record nothing (list and doctor
+    // trust status.json). A manifest that does not authenticate is damage, and is recorded.
+    if (!(err instanceof IntegrityError)) return { setId, ok: false, error: errorMessage(err), noKey: true };
+    return record(store, setId, { setId, ok: false, error: errorMessage(err), integrity: true }, now);
+  }
   let result: VerificationResult;
   try {
-    result = { setId, ok: true, manifest: await verifySealedSet(store, setId, keyring, parallelism) };
+    await verifyOpened(store, opened, parallelism);
+    result = { setId, ok: true, manifest: opened.manifest };
   } catch (err) {
     result = { setId, ok: false, error: errorMessage(err), integrity: err instanceof IntegrityError };
+  } finally {
+    opened.close();
   }
+  return record(store, setId, result, now);
+}
+
+async function record(
+  store: Store,
+  setId: string,
+  result: VerificationResult,
+  now: () => Date,
+): Promise<VerificationResult> {
   try {
     const status = {
       verifiedAt: now().toISOString(),

@@ -9,7 +9,7 @@ import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { freePort } from '../helpers/redis-server.js';
 import { publishedSets, openSealedSet } from '../helpers/sealed.js';
-import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
+import { workspace, type Workspace, leftInDir } from '../helpers/watch-fixtures.js';
 import { KmsEmulator } from '../emulators/kms-emulator.js';
 import { keyringFromOptions } from '../../src/keys/options.js';
 import { applyEnv } from '../emulators/kms-emulator.js';
@@ -113,7 +113,7 @@ describe('watch with AWS KMS', () => {
     // KMS returns: the waiting snapshot is sealed with one more GenerateDataKey and /readyz is 200 again.
     await kms.up();
     await daemon.waitForSealed(2, 30_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext removed');
+    await eventually(async () => (await leftInDir(ws!.df)).length === 0, 30_000, 'plaintext removed');
     await eventually(async () => (await readyz(port)) === 200, 30_000, '/readyz 200 after recovery');
     expect(kms.count('GenerateDataKey', { ok: true })).toBe(2);
     const m3 = await scrape(port);

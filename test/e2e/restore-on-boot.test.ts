@@ -9,7 +9,7 @@ import { Daemon, eventually } from '../helpers/daemon.js';
 import { RedisServer, fillRedis, freePort, readRedis } from '../helpers/redis-server.js';
 import { publishedSets } from '../helpers/sealed.js';
 import { runCli } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
+import { workspace, type Workspace, leftInDir } from '../helpers/watch-fixtures.js';
 
 let ws: Workspace | undefined;
 let redis: RedisServer | undefined;
@@ -54,7 +54,7 @@ describe('restore on boot + watch', () => {
     ws = await workspace();
     const r = await restoreIfEmpty(ws);
     expect(r.code, r.stderr).toBe(0);
-    expect(await readdir(ws.df)).toEqual([]);
+    expect(await leftInDir(ws.df)).toEqual([]);
   });
 
   it('restores before start, the server loads it, watch shreds it after loading:0 and does not re-seal it', async () => {
@@ -81,7 +81,7 @@ describe('restore on boot + watch', () => {
       30_000,
     );
     await eventually(
-      async () => (await readdir(ws!.df)).length === 0,
+      async () => (await leftInDir(ws!.df)).length === 0,
       10_000,
       'restored plaintext and marker gone',
     );
@@ -98,7 +98,7 @@ describe('restore on boot + watch', () => {
       (l) => l.msg === 'Dragonfly has loaded the restored snapshot; removed its plaintext',
       30_000,
     );
-    expect(await readdir(ws.df)).toEqual([]);
+    expect(await leftInDir(ws.df)).toEqual([]);
     expect(await publishedSets(ws.out)).toHaveLength(1);
   });
 });

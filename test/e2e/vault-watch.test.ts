@@ -11,7 +11,7 @@ import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { publishedSets } from '../helpers/sealed.js';
 import { runCli } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
+import { workspace, type Workspace, leftInDir } from '../helpers/watch-fixtures.js';
 import { VaultEmulator } from '../emulators/vault-emulator.js';
 
 let ws: Workspace | undefined;
@@ -84,7 +84,7 @@ describe('watch with Vault Transit', () => {
 
     vault.sealed = false;
     await daemon.waitForSealed(2, 60_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext removed');
+    await eventually(async () => (await leftInDir(ws!.df)).length === 0, 30_000, 'plaintext removed');
     const restored = join(ws.root, 'restored');
     const ids = await publishedSets(ws.out);
     const r = await runCli(

@@ -16,6 +16,8 @@ export interface RunCliOptions {
   /** Bytes for the child's stdin; stdin is closed right away when absent. */
   input?: Buffer;
   cwd?: string;
+  /** Run as this user (the tests run as root). */
+  user?: { uid: number; gid: number };
   /** Kills the child after this long so a hung CLI fails the test instead of the whole run. */
   timeoutMs?: number;
 }
@@ -49,6 +51,7 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
       cwd: opts.cwd ?? PROJECT_ROOT,
       env: childEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.user ?? {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

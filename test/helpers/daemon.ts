@@ -45,7 +45,11 @@ export class Daemon {
   }
 
   /** `env` entries with the value undefined remove that variable from the child's environment. */
-  static start(args: string[], env: Record<string, string | undefined> = {}): Daemon {
+  static start(
+    args: string[],
+    env: Record<string, string | undefined> = {},
+    user?: { uid: number; gid: number },
+  ): Daemon {
     const childEnv: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SNAPSHOT_GUARD_')) childEnv[k] = v;
     for (const [k, v] of Object.entries(env)) {
@@ -56,6 +60,7 @@ export class Daemon {
       cwd: PROJECT_ROOT,
       env: childEnv,
       stdio: 'pipe',
+      ...(user ?? {}),
     });
     return new Daemon(child);
   }

@@ -1,5 +1,6 @@
 /** Per-test directories and a key, cleaned up afterwards. */
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, mkdir } from 'node:fs/promises';
+import { DIR_LOCK_FILE } from '../../src/snapshots/dir-lock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -50,4 +51,9 @@ export async function workspace(base = tmpdir()): Promise<Workspace> {
     ],
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** What is in a Dragonfly directory besides the running daemon's own lock file. */
+export async function leftInDir(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n !== DIR_LOCK_FILE).sort();
 }

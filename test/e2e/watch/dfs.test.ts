@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeDfsSet, writeRdbFile } from '../../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../../helpers/daemon.js';
 import { openSealedSet, publishedSets } from '../../helpers/sealed.js';
-import { workspace, type Workspace } from '../../helpers/watch-fixtures.js';
+import { workspace, type Workspace, leftInDir } from '../../helpers/watch-fixtures.js';
 import { runCli } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -108,7 +108,7 @@ describe('watch: Dragonfly DFS sets', () => {
     await daemon.waitForSealed(2);
     const sets = await publishedSets(ws.out);
     expect(sets.map((s) => s.split('_')[1])).toEqual(['dump-b', 'dump-c']);
-    expect(await readdir(ws.df)).toEqual([]);
+    expect(await leftInDir(ws.df)).toEqual([]);
     expect(daemon.count((l) => l.level >= 40)).toBe(0);
   });
 
@@ -139,6 +139,6 @@ describe('watch: Dragonfly DFS sets', () => {
     const [id] = await publishedSets(ws.out);
     const s = await openSealedSet(ws.out, id as string, ws.keyring);
     expect(s.files.get('dump.rdb')?.equals(data)).toBe(true);
-    expect(await readdir(ws.df)).toEqual(['dump.rdb.tmp']);
+    expect(await leftInDir(ws.df)).toEqual(['dump.rdb.tmp']);
   });
 });

@@ -6,9 +6,9 @@ import { chmod, link, mkdir, readdir, readFile, symlink, writeFile, stat } from 
 import { join } from 'node:path';
 import { writeDfsSet, writeRdbFile } from '../../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../../helpers/daemon.js';
-import { runCli } from '../../helpers/cli.js';
+import { PROJECT_ROOT, runCli } from '../../helpers/cli.js';
 import { openSealedSet, publishedSets } from '../../helpers/sealed.js';
-import { workspace, type Workspace } from '../../helpers/watch-fixtures.js';
+import { workspace, type Workspace, leftInDir } from '../../helpers/watch-fixtures.js';
 import { scanDirectory } from '../../../src/snapshots/scan.js';
 import { encryptAndPublish } from '../../../src/seal/seal.js';
 import { noopObserver } from '../../../src/observe/observer.js';
@@ -103,7 +103,7 @@ describe('hostile directory contents', () => {
           '--metrics-addr',
           'off',
         ],
-        { cwd: join(import.meta.dirname, '..', '..'), stdio: 'pipe' },
+        { cwd: PROJECT_ROOT, stdio: 'pipe' },
       );
     } catch (err) {
       asNobody = err as { status: number; stderr: Buffer };
@@ -189,7 +189,7 @@ describe.skipIf(!canMount())('full disk (real tmpfs, ENOSPC)', () => {
     expect(await publishedSets(ws.out)).toEqual([]);
     execFileSync('mount', ['-o', 'remount,size=20m', ws.out]);
     await daemon.waitForSealed(1, 30_000);
-    await eventually(async () => (await readdir(ws!.df)).length === 0, 30_000, 'plaintext shredded');
+    await eventually(async () => (await leftInDir(ws!.df)).length === 0, 30_000, 'plaintext shredded');
     const [id] = await publishedSets(ws.out);
     const sealed = await openSealedSet(ws.out, id!, ws.keyring);
     for (const [name, bytes] of snap.contents) expect(sealed.files.get(name)?.equals(bytes)).toBe(true);

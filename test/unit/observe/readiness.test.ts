@@ -40,6 +40,24 @@ describe('ReadinessState', () => {
   });
 });
 
+describe('ReadinessState and failing seals', () => {
+  it('is not ready while seals fail, except for a snapshot that changed under the sealer', () => {
+    const r = new ReadinessState();
+    r.watching(true);
+    r.keyProviderReachable(true);
+    r.sealFailed('source_changed');
+    expect(r.check().ready).toBe(true);
+    r.sealFailed('permission');
+    expect(r.check()).toEqual({
+      ready: false,
+      reasons: ['sealing fails (permission); the plaintext is kept, see the log for the fix'],
+    });
+    r.housekeepingFailed();
+    r.sealSucceeded();
+    expect(r.check().ready).toBe(true);
+  });
+});
+
 describe('fanOut', () => {
   it('forwards every PipelineObserver method to every observer, even if one throws', () => {
     const calls: string[] = [];
@@ -70,6 +88,7 @@ describe('fanOut', () => {
       finishedAt: 1,
     });
     both.sealFailed('io');
+    both.housekeepingFailed('retention');
     both.pending(1, 2);
     both.keyProviderCall('local', 'wrap', 0, true);
     both.verification(true, 1);

@@ -1,0 +1,96 @@
+/**
+ * A damaged newest set must not keep Dragonfly down: `restore --latest --if-empty` restores the newest
+ * set that verifies, says loudly what it skipped, and records it; `watch` exports it (metric + alert
+ * input). `--strict` keeps the old behaviour: fail.
+ */
+import { open, readFile, readdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { Daemon, eventually } from '../helpers/daemon.js';
+import { scrape } from '../helpers/metrics.js';
+import { freePort } from '../helpers/ports.js';
+import { restoreWorkspace, sealRdb, type RestoreWorkspace } from '../helpers/restore-fixtures.js';
+import { writeRdbFile } from '../helpers/dfs-writer.js';
+
+let ws: RestoreWorkspace | undefined;
+let daemon: Daemon | undefined;
+afterEach(async () => {
+  await daemon?.kill();
+  await ws?.cleanup();
+  ws = daemon = undefined;
+});
+
+async function flipLastByte(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const { size } = await fh.stat();
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    b[0] = (b[0] ?? 0) ^ 1;
+    await fh.write(b, 0, 1, size - 1);
+  } finally {
+    await fh.close();
+  }
+}
+
+it('falls back to the newest set that verifies, loudly; --strict refuses; watch exports it', async () => {
+  ws = await restoreWorkspace();
+  const older = await sealRdb(ws);
+  await writeRdbFile(ws.source, 'dump.rdb', 30_000);
+  await utimes(join(ws.source, 'dump.rdb'), new Date(), new Date(Date.now() + 60_000));
+  const newer = await sealRdb(ws);
+  expect(newer.setId > older.setId).toBe(true);
+  await flipLastByte(join(ws.sealed, newer.setId, 'dump.rdb.sg'));
+
+  const args = [
+    'restore',
+    '--from',
+    ws.sealed,
+    '--latest',
+    '--if-empty',
+    '--to',
+    ws.target,
+    '--key-file',
+    ws.keyA,
+  ];
+  const strict = await runCli([...args, '--strict']);
+  expect(strict.code).toBe(3);
+  expect(await readdir(ws.target).catch(() => [])).not.toContain('dump.rdb');
+
+  const run = await runCli(args);
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain(`SKIPPED set ${newer.setId}: it failed verification`);
+  expect(run.stdout.toString()).toContain(`restored set ${older.setId}`);
+  expect(run.stdout.toString()).toContain('FELL BACK: 1 newer set(s) failed verification');
+  expect(await readFile(join(ws.target, 'dump.rdb'))).toEqual(older.contents.get('dump.rdb'));
+  const status = JSON.parse(await readFile(join(ws.target, '.snapshot-guard-restore.json'), 'utf8')) as {
+    ok: boolean;
+    setId: string;
+    skipped: { setId: string }[];
+  };
+  expect(status.ok).toBe(true);
+  expect(status.setId).toBe(older.setId);
+  expect(status.skipped.map((s) => s.setId)).toEqual([newer.setId]);
+
+  const port = await freePort();
+  daemon = Daemon.start([
+    '--dir',
+    ws.target,
+    '--out',
+    ws.sealed,
+    '--key-file',
+    ws.keyA,
+    '--metrics-addr',
+    `127.0.0.1:${port}`,
+    '--rescan-interval',
+    '1s',
+  ]);
+  await daemon.waitFor((l) => l.msg.startsWith('the last restore fell back'), 30_000, 'the fallback report');
+  await eventually(
+    async () => (await scrape(port)).get('snapshot_guard_restore_skipped_sets') === 1,
+    10_000,
+    'the gauge',
+  );
+  expect((await scrape(port)).get('snapshot_guard_restore_on_boot_total{outcome="fell_back"}')).toBe(1);
+});

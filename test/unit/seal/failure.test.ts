@@ -1,0 +1,52 @@
+/** What counts as which failure in the daemon loop (seal/failure.ts). */
+import { describe, expect, it } from 'vitest';
+import { IntegrityError, UserError } from '../../../src/errors.js';
+import { KeyProviderError } from '../../../src/keys/errors.js';
+import { failureReason } from '../../../src/seal/failure.js';
+import { openFailure, SourceChangedError } from '../../../src/snapshots/source-changed.js';
+import { Backoff } from '../../../src/util/backoff.js';
+
+const errno = (code: string) => Object.assign(new Error(code), { code });
+
+describe('failureReason', () => {
+  it('a snapshot that disappeared is "changed" (rescan), not a failure to fix', () => {
+    expect(failureReason(openFailure(errno('ENOENT'), '/d/dump.rdb', 'dump.rdb'))).toBe('source_changed');
+    expect(failureReason(new SourceChangedError('x'))).toBe('source_changed');
+  });
+
+  it('a snapshot the daemon may not read is "permission", with the fix in the message', () => {
+    for (const code of ['EACCES', 'EPERM', 'ELOOP']) {
+      const err = openFailure(errno(code), '/d/dump.rdb', 'dump.rdb');
+      expect(failureReason(err)).toBe('permission');
+      expect(err.message).toContain('/d/dump.rdb');
+    }
+    expect(openFailure(errno('EACCES'), '/d/dump.rdb', 'dump.rdb').message).toContain('UMask=0007');
+  });
+
+  it('other open errors (EMFILE) are "io", never "changed"', () => {
+    expect(failureReason(openFailure(errno('EMFILE'), '/d/x', 'x'))).toBe('io');
+  });
+
+  it('classifies key, space, integrity and other errors', () => {
+    expect(failureReason(new KeyProviderError('KMS throttled', true))).toBe('key_provider');
+    expect(failureReason(errno('ENOSPC'))).toBe('no_space');
+    expect(failureReason(errno('EDQUOT'))).toBe('no_space');
+    expect(failureReason(new IntegrityError('tag mismatch'))).toBe('verify');
+    expect(failureReason(errno('EIO'))).toBe('io');
+    expect(failureReason(new UserError('something else'))).toBe('other');
+  });
+});
+
+describe('Backoff', () => {
+  it('grows exponentially with full jitter up to the cap, and resets after a success', () => {
+    const top = new Backoff(1000, 8000, () => 1);
+    expect([top.next(), top.next(), top.next(), top.next(), top.next()]).toEqual([
+      1000, 2000, 4000, 8000, 8000,
+    ]);
+    expect(top.failures).toBe(5);
+    top.reset();
+    expect(top.next()).toBe(1000);
+    const bottom = new Backoff(1000, 8000, () => 0);
+    expect(bottom.next()).toBe(500); // never a busy loop: at least half the initial delay
+  });
+});

@@ -192,13 +192,15 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
     await staged.publish();
     crashPoint('after-publish');
 
-    // The published set is the verified one: same manifest (authenticated again), same files.
+    // The published set is the verified one: same manifest (authenticated again), exactly its files,
+    // each under this data key with the size that was verified.
     const published = await openWithKey(cfg.store, setId, key.plaintext);
     if (JSON.stringify(published.manifest) !== JSON.stringify(manifest)) {
       throw new IntegrityError(
         `${cfg.store.where(setId)}: the published manifest differs from the one written`,
       );
     }
+    await checkPublishedFiles(cfg.store, published);
     await cfg.store.writeStatus(setId, { verifiedAt: new Date().toISOString(), ok: true });
     crashPoint('after-verify');
     return manifest;

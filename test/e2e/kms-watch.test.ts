@@ -3,7 +3,7 @@
  * plaintext until KMS returns; one GenerateDataKey per set; metrics and readiness follow what happens.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { Daemon, eventually } from '../helpers/daemon.js';

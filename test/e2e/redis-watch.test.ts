@@ -1,7 +1,7 @@
 /** End-to-end with a real redis-server: BGSAVE → the daemon seals and shreds dump.rdb → exact bytes back. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { RedisServer, fillRedis } from '../helpers/redis-server.js';

@@ -4,7 +4,7 @@
  * mid-run without losing a snapshot; one datakey call per set.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeDfsSet } from '../helpers/dfs-writer.js';

@@ -159,14 +159,14 @@ describe('damaged sealed sets', () => {
     await expect(stat(ws.target)).rejects.toThrow(/ENOENT/);
   });
 
-  it('verify with a key that did not wrap the set says which keys did, exit 1', async () => {
+  it('verify with a key that did not wrap the set says which keys did, exit 4 (not damage)', async () => {
     ws = await restoreWorkspace();
     const set = await sealDfs(ws, { stem: STEM, shards: 1 });
     const res = await runCli(['verify', '--from', ws.sealed, '--key-file', ws.keyB]);
-    expect(res.code).toBe(1);
-    expect(res.stdout.toString()).toContain(`FAILED  ${set.setId}`);
-    expect(res.stdout.toString()).toContain(`none of the configured keys (local key ${ws.fingerprintB}`);
-    expect(res.stdout.toString()).toContain(`wrapped by local:${ws.fingerprintA}`);
+    expect(res.code).toBe(4);
+    expect(res.stdout.toString()).toContain(`NO KEY  ${set.setId}`);
+    expect(res.stderr).toContain(`none of the configured keys (local key ${ws.fingerprintB}`);
+    expect(res.stderr).toContain(`wrapped by local:${ws.fingerprintA}`);
   });
 
   it('verify --all checks every set, reports each, and fails if any is damaged', async () => {

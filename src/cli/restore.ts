@@ -166,9 +166,12 @@ export function restoreCommand(): Command {
         );
       process.stdout.write(`${lines.join('\n')}\n`);
     } catch (err) {
-      // Recorded for `watch` (metrics, alert) when the target exists; the error itself goes on up.
-      const status = { at: new Date().toISOString(), ok: false, skipped, error: errorMessage(err) };
-      await recordRestore(to, status).catch(() => undefined);
+      // Restore on boot (--if-empty) records its failure for `watch` (metric, alert); a restore run by
+      // hand leaves the directory exactly as it was. The error itself goes on up.
+      if (opts.ifEmpty) {
+        const status = { at: new Date().toISOString(), ok: false, skipped, error: errorMessage(err) };
+        await recordRestore(to, status).catch(() => undefined);
+      }
       throw err;
     } finally {
       await keyring.close();

@@ -3,7 +3,7 @@
  * set that verifies, says loudly what it skipped, and records it; `watch` exports it (metric + alert
  * input). `--strict` keeps the old behaviour: fail.
  */
-import { open, readFile, readdir, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -93,4 +93,51 @@ it('falls back to the newest set that verifies, loudly; --strict refuses; watch 
     'the gauge',
   );
   expect((await scrape(port)).get('snapshot_guard_restore_on_boot_total{outcome="fell_back"}')).toBe(1);
+});
+
+it('a failed restore on boot is recorded, and watch counts it (SnapshotRestoreOnBootFailed can fire)', async () => {
+  ws = await restoreWorkspace();
+  await sealRdb(ws);
+  const run = await runCli([
+    'restore',
+    '--from',
+    ws.sealed,
+    '--latest',
+    '--if-empty',
+    '--to',
+    ws.target,
+    '--key-file',
+    ws.keyB,
+  ]);
+  expect(run.code).not.toBe(0);
+  const status = JSON.parse(await readFile(join(ws.target, '.snapshot-guard-restore.json'), 'utf8')) as {
+    ok: boolean;
+    error: string;
+  };
+  expect(status.ok).toBe(false);
+  expect(status.error).toContain('none of the configured keys');
+
+  const port = await freePort();
+  daemon = Daemon.start([
+    '--dir',
+    ws.target,
+    '--out',
+    ws.sealed,
+    '--key-file',
+    ws.keyA,
+    '--metrics-addr',
+    `127.0.0.1:${port}`,
+    '--rescan-interval',
+    '1s',
+  ]);
+  await daemon.waitFor(
+    (l) => l.msg.startsWith('the last restore into the snapshot directory failed'),
+    30_000,
+    'the report',
+  );
+  await eventually(
+    async () => (await scrape(port)).get('snapshot_guard_restore_on_boot_total{outcome="failed"}') === 1,
+    10_000,
+    'the failed-restore count',
+  );
 });

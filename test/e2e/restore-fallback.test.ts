@@ -98,6 +98,7 @@ it('falls back to the newest set that verifies, loudly; --strict refuses; watch 
 it('a failed restore on boot is recorded, and watch counts it (SnapshotRestoreOnBootFailed can fire)', async () => {
   ws = await restoreWorkspace();
   await sealRdb(ws);
+  await mkdir(ws.target, { mode: 0o700 }); // Dragonfly's directory exists at boot
   const run = await runCli([
     'restore',
     '--from',

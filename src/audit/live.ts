@@ -78,6 +78,10 @@ async function connect(url: string): Promise<RedisClient> {
     enableOfflineQueue: false,
     enableReadyCheck: false,
     retryStrategy: () => null,
+    // RESP2 and no CLIENT SETINFO: with RESP3 the client opens with HELLO, which a server that requires a
+    // password answers with NOAUTH and a closed connection, so the unauthenticated probe could not run.
+    protocol: 2,
+    disableClientInfo: true,
   });
   client.on('error', () => undefined); // every failure is reported through the probe's result
   await client.connect();

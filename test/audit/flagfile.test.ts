@@ -24,12 +24,16 @@ describe('audit --flagfile', () => {
     ]);
     const f = report.findings;
     expect(byId(f, 'flag.snapshot_interval').fix).toBe('--snapshot_cron="*/5 * * * *" (crontab syntax)');
-    expect(byId(f, 'flag.snapshot_interval').evidence).toMatch(/analyses-current\.flags:4\): Dragonfly has no such flag and refuses to start/);
+    expect(byId(f, 'flag.snapshot_interval').evidence).toMatch(
+      /analyses-current\.flags:4\): Dragonfly has no such flag and refuses to start/,
+    );
     expect(byId(f, 'flag.maxmemory-policy').fix).toMatch(/^--cache_mode=true/);
     expect(byId(f, 'flag.maxmemory-policy').threat).toBe('denial of service');
     expect(byId(f, 'flag.loglevel').fix).toMatch(/^--minloglevel=0 .*--v for verbose, --logtostderr/);
     expect(byId(f, 'snapshots.schedule').fix).toBe('--snapshot_cron="*/5 * * * *"');
-    expect(byId(f, 'commands.dangerous').fix).toMatch(/^--restricted_commands=flushall,flushdb,config,debug,shutdown,/);
+    expect(byId(f, 'commands.dangerous').fix).toMatch(
+      /^--restricted_commands=flushall,flushdb,config,debug,shutdown,/,
+    );
     expect(byId(f, 'auth.password').fix).toMatch(/DFLY_PASSWORD/);
   });
 
@@ -47,7 +51,9 @@ describe('audit --flagfile', () => {
   it('every flag of the analyses that Dragonfly lacks is reported with what Dragonfly really has', async () => {
     const { r, report } = await auditJson(['--flagfile', fixture('analyses-recommended.flags')]);
     expect(r.code).toBe(1);
-    const fixes = Object.fromEntries(report.findings.filter((f) => f.id.startsWith('flag.')).map((f) => [f.id, f.fix]));
+    const fixes = Object.fromEntries(
+      report.findings.filter((f) => f.id.startsWith('flag.')).map((f) => [f.id, f.fix]),
+    );
     expect(Object.keys(fixes).sort()).toEqual([
       'flag.aof_enabled',
       'flag.aof_fsync',
@@ -60,9 +66,15 @@ describe('audit --flagfile', () => {
     ]);
     expect(fixes['flag.snapshot_interval']).toBe('--snapshot_cron="* * * * *" (crontab syntax)');
     for (const aof of ['flag.aof_enabled', 'flag.aof_fsync', 'flag.aof_rewrite_incremental_fsync'])
-      expect(fixes[aof]).toMatch(/Dragonfly has no AOF: its recovery point is the snapshot schedule \(--snapshot_cron\) plus replication/);
-    expect(fixes['flag.protected-commands']).toBe('--restricted_commands=flushall,flushdb,config,debug,shutdown (or --rename_command)');
-    expect(fixes['flag.slowlog-log-slower-than']).toBe("--slowlog_log_slower_than=10000 (microseconds; Dragonfly's flags use underscores)");
+      expect(fixes[aof]).toMatch(
+        /Dragonfly has no AOF: its recovery point is the snapshot schedule \(--snapshot_cron\) plus replication/,
+      );
+    expect(fixes['flag.protected-commands']).toBe(
+      '--restricted_commands=flushall,flushdb,config,debug,shutdown (or --rename_command)',
+    );
+    expect(fixes['flag.slowlog-log-slower-than']).toBe(
+      "--slowlog_log_slower_than=10000 (microseconds; Dragonfly's flags use underscores)",
+    );
     // --protected-commands does not exist, so nothing restricts the commands either.
     expect(idsOf(report.findings)).toEqual(
       [
@@ -75,13 +87,22 @@ describe('audit --flagfile', () => {
   });
 
   it('a hardened flag file (password from the environment) gives no finding at or above low, exit 0', async () => {
-    const args = ['--flagfile', fixture('hardened.flags'), '--env-file', fixture('hardened.env'), '--rpo', '5m'];
+    const args = [
+      '--flagfile',
+      fixture('hardened.flags'),
+      '--env-file',
+      fixture('hardened.env'),
+      '--rpo',
+      '5m',
+    ];
     const { r, report } = await auditJson([...args, '--fail-on', 'low']);
     expect(r.code, JSON.stringify(report.findings)).toBe(0);
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     const table = await runCli(['audit', ...args]);
     expect(table.code).toBe(0);
-    expect(table.stdout.toString()).toMatch(/no findings\n\nsummary: 0 critical, 0 high, 0 medium, 0 low, 0 info; --fail-on high: pass\n$/);
+    expect(table.stdout.toString()).toMatch(
+      /no findings\n\nsummary: 0 critical, 0 high, 0 medium, 0 low, 0 info; --fail-on high: pass\n$/,
+    );
     // The password itself never appears in the output.
     expect(table.stdout.toString() + JSON.stringify(report)).not.toContain('correct-horse');
   });
@@ -100,7 +121,9 @@ describe('audit --flagfile', () => {
     ]);
     expect(r.code).toBe(1);
     expect(idsOf(report.findings)).toEqual(['snapshots.rpo high']);
-    expect(byId(report.findings, 'snapshots.rpo').evidence).toMatch(/up to 6h between snapshots, more than --rpo 1h/);
+    expect(byId(report.findings, 'snapshots.rpo').evidence).toMatch(
+      /up to 6h between snapshots, more than --rpo 1h/,
+    );
     expect(byId(report.findings, 'snapshots.rpo').fix).toMatch(/^--snapshot_cron="0 \* \* \* \*"/);
   });
 
@@ -126,13 +149,22 @@ describe('audit --flagfile', () => {
   });
 
   it('--accept silences a finding on purpose and shows it with its reason', async () => {
-    const args = ['--flagfile', fixture('hardened.flags'), '--accept', 'auth.password=only the local app user can log in on this host'];
+    const args = [
+      '--flagfile',
+      fixture('hardened.flags'),
+      '--accept',
+      'auth.password=only the local app user can log in on this host',
+    ];
     const { r, report } = await auditJson(args);
     expect(r.code).toBe(0);
     expect(report.findings).toEqual([]);
-    expect(report.accepted.map((a) => [a.id, a.reason])).toEqual([['auth.password', 'only the local app user can log in on this host']]);
+    expect(report.accepted.map((a) => [a.id, a.reason])).toEqual([
+      ['auth.password', 'only the local app user can log in on this host'],
+    ]);
     const table = (await runCli(['audit', ...args])).stdout.toString();
-    expect(table).toMatch(/ACCEPTED \(1, silenced with --accept\)\n {2}auth\.password +medium, accepted because: only the local app user/);
+    expect(table).toMatch(
+      /ACCEPTED \(1, silenced with --accept\)\n {2}auth\.password +medium, accepted because: only the local app user/,
+    );
     expect(table).toMatch(/0 low, 0 info; 1 accepted/);
   });
 
@@ -141,8 +173,13 @@ describe('audit --flagfile', () => {
     const out = r.stdout.toString();
     expect(out.indexOf('HIGH (5)')).toBeLessThan(out.indexOf('MEDIUM (1)'));
     expect(out.indexOf('MEDIUM (1)')).toBeLessThan(out.indexOf('LOW (1)'));
-    expect(out).toMatch(/^ {2}flag\.snapshot_interval +\[data loss\] .* → fix: --snapshot_cron="\*\/5 \* \* \* \*"/m);
-    expect((await runCli(['audit', '--flagfile', fixture('analyses-current.flags'), '--fail-on', 'critical'])).code).toBe(0);
+    expect(out).toMatch(
+      /^ {2}flag\.snapshot_interval +\[data loss\] .* → fix: --snapshot_cron="\*\/5 \* \* \* \*"/m,
+    );
+    expect(
+      (await runCli(['audit', '--flagfile', fixture('analyses-current.flags'), '--fail-on', 'critical']))
+        .code,
+    ).toBe(0);
   });
 
   it('usage errors: one line, exit 2', async () => {

@@ -22,7 +22,10 @@ export interface JsonReport {
   failed: boolean;
 }
 
-export async function auditJson(args: string[], env?: Record<string, string | undefined>): Promise<{ r: CliResult; report: JsonReport }> {
+export async function auditJson(
+  args: string[],
+  env?: Record<string, string | undefined>,
+): Promise<{ r: CliResult; report: JsonReport }> {
   const r = await runCli(['audit', '--json', ...args], { env });
   let report: JsonReport;
   try {

@@ -44,16 +44,17 @@ export function commandChecks(cfg: ServerConfig): Finding[] {
     return available !== false;
   });
   if (open.length === 0) return [];
-  const acl = lookup(cfg, 'aclfile');
+  const aclLookup = lookup(cfg, 'aclfile');
+  const acl = aclLookup.state === 'set' && aclLookup.value.trim() !== '' ? aclLookup : undefined;
   const password = hasPassword(cfg);
   const redis = cfg.kind === 'redis';
   const list = open.map((c) => c.toLowerCase()).join(',');
   return [
     {
       id: 'commands.dangerous',
-      severity: acl.state === 'set' ? 'low' : password === false ? 'high' : 'medium',
+      severity: acl ? 'low' : password === false ? 'high' : 'medium',
       threat: 'command abuse',
-      evidence: `${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} open to every client (neither --${redis ? 'rename-command' : 'restricted_commands'} nor ${redis ? 'an ACL' : '--rename_command'} covers ${open.length === 1 ? 'it' : 'them'}${live?.size ? ', and the live server still knows them' : ''})${acl.state === 'set' ? '; an ACL file is set: make sure it denies them to application users' : ''}`,
+      evidence: `${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} open to every client (neither --${redis ? 'rename-command' : 'restricted_commands'} nor ${redis ? 'an ACL' : '--rename_command'} covers ${open.length === 1 ? 'it' : 'them'}${live?.size ? ', and the live server still knows them' : ''})${acl ? '; an ACL file is set: make sure it denies them to application users' : ''}`,
       fix: redis
         ? `--rename-command <CMD> "" for each of ${open.join(', ')} (or deny them in the ACL: -@dangerous)`
         : `--restricted_commands=${list} (then only the --admin_port accepts them; keep --admin_bind=127.0.0.1)`,

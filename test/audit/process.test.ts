@@ -38,7 +38,7 @@ async function fakeDragonfly(
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
+    child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`sleeper exited ${code}`)));
   });
   cleanup.push(async () => {

@@ -45,7 +45,13 @@ export function startAuditSchedule(opts: {
       const now = new Set(report.findings.map((f) => f.id));
       for (const f of report.findings) {
         if (open.has(f.id)) continue;
-        const line = { check: f.id, severity: f.severity, threat: f.threat, evidence: f.evidence, fix: f.fix };
+        const line = {
+          check: f.id,
+          severity: f.severity,
+          threat: f.threat,
+          evidence: f.evidence,
+          fix: f.fix,
+        };
         if (atLeast(f.severity, 'high')) log.warn(line, 'Dragonfly audit finding');
         else log.info(line, 'Dragonfly audit finding');
       }

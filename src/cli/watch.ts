@@ -121,8 +121,14 @@ export function watchCommand(): Command {
   return cmd.action(async (opts: ParsedOptions) => {
     const log = createLogger(opts.logLevel as LevelWithSilent);
     const audit = auditInputsFrom(opts); // usage errors (--accept) before anything starts
-    if (opts.auditEvery === undefined && (audit.flagfiles || audit.cmdline || audit.pid || audit.envFile || audit.accept?.size))
-      throw new UserError('--flagfile, --cmdline, --pid, --env-file and --accept are audit inputs: add --audit-every (e.g. 1h)', 2);
+    if (
+      opts.auditEvery === undefined &&
+      (audit.flagfiles || audit.cmdline || audit.pid || audit.envFile || audit.accept?.size)
+    )
+      throw new UserError(
+        '--flagfile, --cmdline, --pid, --env-file and --accept are audit inputs: add --audit-every (e.g. 1h)',
+        2,
+      );
     rejectRemoteDir(opts.dir as string);
     const store = openStore(opts.out as string, '--out');
     const strict = Boolean(opts.strictPermissions);

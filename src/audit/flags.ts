@@ -49,17 +49,21 @@ export function splitCommandLine(line: string): string[] {
  * the value when it does not start with "-" (Abseil does this for non-boolean flags; a lone `--name`
  * is a boolean set to true). Positional words are ignored.
  */
-export function parseArgs(args: readonly string[], source: string): FlagValue[] {
+export function parseArgs(args: readonly string[], source: string, positionals: string[] = []): FlagValue[] {
   const out: FlagValue[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') break;
-    const m = /^--?([A-Za-z0-9_.-]+)(?:=(.*))?$/s.exec(a);
-    if (!m?.[1]) continue;
+    const m = /^--?([A-Za-z_][A-Za-z0-9_.-]*)(?:=(.*))?$/s.exec(a);
+    if (!m?.[1]) {
+      positionals.push(a);
+      continue;
+    }
     let value = m[2];
     if (value === undefined) {
       const next = args[i + 1];
-      if (next !== undefined && !next.startsWith('-')) {
+      // A negative number is a value ("--slowlog_log_slower_than -1"), not the next flag.
+      if (next !== undefined && (!next.startsWith('-') || /^-\d/.test(next))) {
         value = next;
         i++;
       } else {

@@ -82,7 +82,7 @@ export async function runAudit(inputs: AuditInputs, now: () => number = Date.now
     cfg.kindSource = '--server';
   } else if (fromProgram?.kind) {
     cfg.kind = fromProgram.kind;
-    cfg.kindSource = `program ${fromProgram.s.program ?? ''} (${fromProgram.s.description})`;
+    cfg.kindSource = `program ${fromProgram.s.program ?? ''}`;
   } else if (live?.kind) {
     cfg.kind = live.kind;
     cfg.kindSource = `INFO from ${live.facts.url}`;
@@ -92,7 +92,7 @@ export async function runAudit(inputs: AuditInputs, now: () => number = Date.now
 
   for (const s of sources) {
     cfg.sources.push(s.description);
-    cfg.flagsKnown = true;
+    if (s.complete) cfg.flagsKnown = true;
     applyFlags(cfg, s.flags);
     if (s.uid !== undefined) cfg.processUid = s.uid;
   }

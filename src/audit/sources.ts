@@ -16,7 +16,14 @@ export interface FlagSource {
   env?: Map<string, string>;
   envWhere?: string;
   uid?: number;
+  /**
+   * false when flags may live elsewhere: Redis rewrites its process title (so /proc shows no flags),
+   * and a Redis config file named on the command line is not read. Then a missing flag is "unknown".
+   */
+  complete: boolean;
 }
+
+const isRedis = (program: string | undefined): boolean => /^(redis|valkey)-server/.test(program ?? '');
 
 async function readText(path: string, what: string): Promise<string> {
   try {
@@ -51,7 +58,7 @@ async function expandFlagfiles(flags: FlagValue[], cwd: string, depth = 0): Prom
 export async function fromFlagfile(path: string): Promise<FlagSource> {
   const text = await readText(path, '--flagfile');
   const flags = await expandFlagfiles(parseFlagfile(text, path), process.cwd());
-  return { description: `--flagfile ${path}`, flags };
+  return { description: `--flagfile ${path}`, flags, complete: true };
 }
 
 export async function fromCommandLine(line: string): Promise<FlagSource> {
@@ -62,9 +69,16 @@ export async function fromCommandLine(line: string): Promise<FlagSource> {
     throw new UserError(`cannot read --cmdline: ${err instanceof Error ? err.message : String(err)}`, 2);
   }
   // "dragonfly --bind …" or just "--bind …".
-  const program = words[0] !== undefined && !words[0].startsWith('-') ? words.shift() : undefined;
-  const flags = await expandFlagfiles(parseArgs(words, '--cmdline'), process.cwd());
-  return { description: '--cmdline', flags, program: program ? basename(program) : undefined };
+  const program = words[0] !== undefined && !words[0].startsWith('-') ? basename(words.shift()!) : undefined;
+  const positionals: string[] = [];
+  const flags = await expandFlagfiles(parseArgs(words, '--cmdline', positionals), process.cwd());
+  const complete = !(isRedis(program) && positionals.length > 0);
+  return {
+    description: `--cmdline${complete ? '' : ` (the config file ${positionals[0]} is not read: settings not on the command line count as unknown)`}`,
+    flags,
+    program,
+    complete,
+  };
 }
 
 function parseEnviron(text: string): Map<string, string> {
@@ -102,10 +116,13 @@ export async function fromProcess(pid: number): Promise<FlagSource> {
   const env = await readFile(`${proc}/environ`, 'utf8').then(parseEnviron, () => undefined);
   const status = await readFile(`${proc}/status`, 'utf8').catch(() => '');
   const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  const program = argv[0] ? basename(argv[0].split(' ')[0]!) : undefined;
+  const complete = !isRedis(program);
   return {
-    description: `--pid ${pid} (${basename(argv[0] ?? '?')})${env ? '' : ', environment not readable'}`,
+    description: `--pid ${pid} (${program ?? '?'})${env ? '' : ', environment not readable'}${complete ? '' : ': Redis rewrites its command line, so its flags are unknown (use --dragonfly-url)'}`,
     flags,
-    program: argv[0] ? basename(argv[0]) : undefined,
+    program,
+    complete,
     env,
     envWhere: `${proc}/environ`,
     uid: uid === undefined ? undefined : Number(uid),

@@ -8,6 +8,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '../helpers/redis-server.js';
 import { auditJson, byId, idsOf } from './helpers.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -87,6 +88,28 @@ describe('audit --pid', () => {
     const { report } = await auditJson(['--pid', String(child.pid)]);
     expect(byId(report.findings, 'auth.password').severity).toBe('critical');
     expect(byId(report.findings, 'network.bind').severity).toBe('high');
+  });
+});
+
+describe('audit --pid of a real redis-server', () => {
+  it('knows it is Redis, says its flags cannot be read from /proc, and takes the live values instead', async () => {
+    const dir = await tempDir('sg-audit-redis-');
+    const redis = await RedisServer.start(dir, ['--maxmemory', '32mb']);
+    cleanup.push(() => redis.stop());
+    const pidOnly = await auditJson(['--pid', String(redis.child.pid)]);
+    expect(pidOnly.report.server).toBe('redis');
+    expect(pidOnly.report.sources[0]).toMatch(
+      /\(redis-server\): Redis rewrites its command line, so its flags are unknown/,
+    );
+    expect(pidOnly.report.findings).toEqual([]);
+    const both = await auditJson(['--pid', String(redis.child.pid), '--dragonfly-url', redis.url]);
+    expect(idsOf(both.report.findings)).toEqual([
+      'auth.live-unauthenticated critical',
+      'auth.password medium',
+      'commands.dangerous high',
+      'resources.maxclients low',
+      'snapshots.schedule high',
+    ]);
   });
 });
 

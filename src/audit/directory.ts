@@ -2,11 +2,9 @@
  * Facts about the snapshot directory (--dir): the daemon's own permission checks (the same warnings
  * `watch` logs at start), owner and mode, and whether it is memory-backed.
  */
-import { mkdtemp, readFile, realpath, rm, stat, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
-import { checkDirectories } from '../pipeline/permissions.js';
+import { checkDirectories } from '../snapshots/permissions.js';
 import type { DirFacts } from './config.js';
 
 async function userName(uid: number): Promise<string | undefined> {
@@ -32,14 +30,6 @@ async function fsType(path: string): Promise<string | undefined> {
   return best?.type;
 }
 
-/** The permission checks also want a sealed-set directory: a private empty one outside --dir. */
-async function scratchOut(dir: string): Promise<string> {
-  const outside = [tmpdir(), '/dev/shm', '/run', '/var/tmp'].find(
-    (b) => b !== dir && !b.startsWith(`${dir}/`) && dir !== '/',
-  );
-  return mkdtemp(join(outside ?? dirname(dir), 'snapshot-guard-audit-'));
-}
-
 export async function directoryFacts(dir: string, allowGroupAccess: boolean): Promise<DirFacts> {
   const facts: DirFacts = { path: dir, warnings: [] };
   let real: string;
@@ -57,20 +47,11 @@ export async function directoryFacts(dir: string, allowGroupAccess: boolean): Pr
     facts.error = errorMessage(err);
     return facts;
   }
-  const out = await scratchOut(real);
   try {
-    const checked = await checkDirectories({
-      dragonflyDir: real,
-      encryptedDir: out,
-      allowGroupAccess,
-      strict: false,
-    });
+    const checked = await checkDirectories({ dragonflyDir: real, allowGroupAccess, strict: false });
     facts.warnings = checked.warnings.map((w) => w.replaceAll(real, dir));
   } catch (err) {
-    // A directory inside the temporary directory's tree is fine for this purpose; anything else is a finding.
     facts.error = errorMessage(err);
-  } finally {
-    await rm(out, { recursive: true, force: true });
   }
   return facts;
 }

@@ -1,5 +1,5 @@
 /** Snapshot schedule and recovery point, where snapshots land, and who can read them. */
-import { rejectRemoteDir } from '../../pipeline/permissions.js';
+import { rejectRemoteDir } from '../../snapshots/permissions.js';
 import { lookup, shown, type ServerConfig } from '../config.js';
 import { longestCronGapSeconds } from '../cron.js';
 import type { Finding } from '../findings.js';

@@ -8,8 +8,8 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { auditJson, byId, idsOf } from './helpers.js';
+import { RedisServer } from '../../helpers/redis-server.js';
+import { auditJson, byId, idsOf } from '../../helpers/audit.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

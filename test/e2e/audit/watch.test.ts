@@ -7,10 +7,10 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Daemon, eventually } from '../helpers/daemon.js';
-import { freePort, RedisServer } from '../helpers/redis-server.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
-import { fixture } from './helpers.js';
+import { Daemon, eventually } from '../../helpers/daemon.js';
+import { freePort, RedisServer } from '../../helpers/redis-server.js';
+import { workspace, type Workspace } from '../../helpers/watch-fixtures.js';
+import { fixture } from '../../helpers/audit.js';
 
 let ws: Workspace | undefined;
 let daemon: Daemon | undefined;

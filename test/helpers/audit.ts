@@ -1,8 +1,8 @@
 /** Shared helpers of the audit tests. */
 import { join } from 'node:path';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from './cli.js';
 
-export const FIXTURES = join(import.meta.dirname, 'fixtures');
+export const FIXTURES = join(import.meta.dirname, 'audit-fixtures');
 export const fixture = (name: string): string => join(FIXTURES, name);
 
 export interface JsonFinding {

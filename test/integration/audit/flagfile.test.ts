@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runCli } from '../helpers/cli.js';
-import { auditJson, byId, fixture, idsOf } from './helpers.js';
+import { runCli } from '../../helpers/cli.js';
+import { auditJson, byId, fixture, idsOf } from '../../helpers/audit.js';
 
 describe('audit --flagfile', () => {
   it("the analyses' current configuration: the flags that do not exist, no schedule, open commands, no password", async () => {

@@ -1,8 +1,8 @@
 /** `doctor` includes the audit's one-line summary; configuration findings warn but do not fail doctor. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
-import { fixture } from './helpers.js';
+import { runCli } from '../../helpers/cli.js';
+import { workspace, type Workspace } from '../../helpers/watch-fixtures.js';
+import { fixture } from '../../helpers/audit.js';
 
 let ws: Workspace | undefined;
 afterEach(async () => {

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedisServer } from '../helpers/redis-server.js';
-import { runCli } from '../helpers/cli.js';
-import { auditJson, byId, idsOf } from './helpers.js';
+import { RedisServer } from '../../helpers/redis-server.js';
+import { runCli } from '../../helpers/cli.js';
+import { auditJson, byId, idsOf } from '../../helpers/audit.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

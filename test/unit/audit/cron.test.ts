@@ -1,6 +1,6 @@
 /** The longest gap of a --snapshot_cron schedule (the worst-case recovery point). */
 import { describe, expect, it } from 'vitest';
-import { longestCronGapSeconds } from '../../src/audit/cron.js';
+import { longestCronGapSeconds } from '../../../src/audit/cron.js';
 
 describe('longestCronGapSeconds', () => {
   it.each([

@@ -8,10 +8,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unitDirectives } from '../deploy/unit-file.js';
-import { parseYaml } from '../deploy/yaml.js';
-import { runCli } from '../helpers/cli.js';
-import { auditJson, idsOf } from './helpers.js';
+import { unitDirectives } from '../../helpers/deploy/unit-file.js';
+import { parseYaml } from '../../helpers/deploy/yaml.js';
+import { runCli } from '../../helpers/cli.js';
+import { auditJson, idsOf } from '../../helpers/audit.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

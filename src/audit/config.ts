@@ -123,7 +123,7 @@ export function lookup(cfg: ServerConfig, name: string): Lookup {
   if (cfg.flagsKnown)
     return {
       state: 'default',
-      source: `not set in ${cfg.sources.filter((x) => !x.startsWith('live')).join(', ')}`,
+      source: cfg.sources.filter((x) => /^--(flagfile|cmdline|pid)/.test(x)).join(', '),
     };
   return { state: 'unknown' };
 }
@@ -132,7 +132,7 @@ export function lookup(cfg: ServerConfig, name: string): Lookup {
 export function shown(cfg: ServerConfig, name: string, l: Lookup): string {
   const flag = cfg.kind === 'redis' ? name.replace(/_/g, '-') : name;
   if (l.state === 'unknown') return `--${flag} unknown`;
-  if (l.state === 'default') return `--${flag} not set (${l.source})`;
+  if (l.state === 'default') return `--${flag} not set (in ${l.source})`;
   const secret = /pass/i.test(name);
   return `--${flag}=${secret ? '(set)' : JSON.stringify(l.value).slice(1, -1)} (${l.source})`;
 }

@@ -18,6 +18,8 @@ import { openStore } from '../store/open.js';
 import { unwrapSetKey } from '../store/sealed-set.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import { auditSummary } from '../audit/summary.js';
+import { addAuditSourceOptions, auditInputsFrom } from './audit.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
 
@@ -135,7 +137,9 @@ export function doctorCommand(): Command {
       ),
     );
   addKeyOptions(cmd);
+  addAuditSourceOptions(cmd, { dirAndUrl: false });
   return cmd.action(async (opts: ParsedOptions) => {
+    const audit = auditInputsFrom(opts);
     const r = new Report();
     const dir = resolve(opts.dir as string);
     const out = openStore(opts.out as string, '--out');
@@ -159,6 +163,9 @@ export function doctorCommand(): Command {
         r.line('FAIL', 'Dragonfly does not answer at --dragonfly-url (address, password, or is it running?)');
       else r.line('ok', `Dragonfly answers; ${loaded ? 'not loading' : 'still loading a snapshot'}`);
     }
+    // Configuration findings are warnings here: doctor fails only on what breaks sealing or restoring.
+    const summary = await auditSummary({ ...audit, dir, dragonflyUrl: url });
+    r.line(summary.level, summary.text);
     process.stdout.write(r.failures === 0 ? 'all checks passed\n' : `${r.failures} check(s) failed\n`);
     if (r.failures > 0) process.exitCode = 1;
   });

@@ -8,6 +8,7 @@ import { restoreCommand } from './restore.js';
 import { verifyCommand } from './verify.js';
 import { listCommand } from './list.js';
 import { rewrapCommand } from './rewrap.js';
+import { auditCommand } from './audit.js';
 
 import { VERSION } from '../version.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     encryptCommand(),
     decryptCommand(),
     doctorCommand(),
+    auditCommand(),
   ]) {
     program.addCommand(sub.exitOverride());
   }

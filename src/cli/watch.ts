@@ -20,6 +20,8 @@ import {
 } from './common.js';
 import type { ShredMode } from '../snapshots/shred.js';
 import type { LevelWithSilent } from 'pino';
+import { addAuditSourceOptions, auditInputsFrom } from './audit.js';
+import { startAuditSchedule } from '../audit/schedule.js';
 
 export function watchCommand(): Command {
   const cmd = new Command('watch')
@@ -108,9 +110,25 @@ export function watchCommand(): Command {
     )
     .addOption(new Option('--once', 'seal what is there now, then exit (for cron jobs and tests)'))
     .addOption(segmentSizeOption())
-    .addOption(logLevelOption());
+    .addOption(logLevelOption())
+    .addOption(
+      new Option(
+        '--audit-every <duration>',
+        "audit Dragonfly's configuration this often (snapshot_guard_dragonfly_audit_findings); inputs: --dir, --dragonfly-url and the options below",
+      ).argParser(parseDuration('--audit-every')),
+    );
+  addAuditSourceOptions(cmd, { dirAndUrl: false });
   return cmd.action(async (opts: ParsedOptions) => {
     const log = createLogger(opts.logLevel as LevelWithSilent);
+    const audit = auditInputsFrom(opts); // usage errors (--accept) before anything starts
+    if (
+      opts.auditEvery === undefined &&
+      (audit.flagfiles || audit.cmdline || audit.pid || audit.envFile || audit.accept?.size)
+    )
+      throw new UserError(
+        '--flagfile, --cmdline, --pid, --env-file and --accept are audit inputs: add --audit-every (e.g. 1h)',
+        2,
+      );
     rejectRemoteDir(opts.dir as string);
     const store = openStore(opts.out as string, '--out');
     const strict = Boolean(opts.strictPermissions);
@@ -147,6 +165,15 @@ export function watchCommand(): Command {
     if (observe.address)
       log.info({ address: formatListenAddress(observe.address) }, 'serving /metrics, /healthz and /readyz');
     const observer: PipelineObserver = observe.observer;
+    const audits =
+      opts.auditEvery === undefined
+        ? undefined
+        : startAuditSchedule({
+            inputs: { ...audit, dir: dirs.dragonflyDir },
+            everyMs: opts.auditEvery as number,
+            observer: observe.metrics,
+            log,
+          });
     keyring.onCall((provider, operation, seconds, err) =>
       observer.keyProviderCall(provider, operation, seconds, !err),
     );
@@ -185,6 +212,7 @@ export function watchCommand(): Command {
         log.warn(
           'shutdown timeout: abandoning the current seal; its staging data is discarded at the next start',
         );
+      await audits?.stop();
       await observe.close();
       await keyring.close();
       await releaseLocks();
@@ -196,6 +224,8 @@ export function watchCommand(): Command {
     if (opts.once) {
       const failure = await watcher.idle();
       await watcher.stop(0);
+      await audits?.firstRun;
+      await audits?.stop();
       if (failure) {
         await observe.close();
         await keyring.close();

@@ -34,6 +34,7 @@ const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = ['retention', 'orphans',
 const ROLES = ['shard', 'summary', 'rdb'] as const;
 const PROVIDERS = ['local', 'kms', 'vault'] as const;
 const OPERATIONS = ['generate', 'wrap', 'unwrap', 'rewrap', 'check'] as const;
+const AUDIT_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 const RESTORE_OUTCOMES = [
   'restored',
   'fell_back',
@@ -86,6 +87,8 @@ export class PrometheusObserver implements PipelineObserver {
   private readonly restoreSkipped: Gauge;
   private readonly watchingGauge: Gauge;
   private readonly keyProviderUp: Gauge;
+  private readonly auditFindings: Gauge<'check' | 'severity'>;
+  private readonly auditLastRun: Gauge;
 
   constructor(opts: PrometheusObserverOptions) {
     this.now = opts.now ?? Date.now;
@@ -209,6 +212,17 @@ export class PrometheusObserver implements PipelineObserver {
       help: '1 when the key provider answered the last reachability check',
       registers,
     });
+    this.auditFindings = new Gauge({
+      name: 'snapshot_guard_dragonfly_audit_findings',
+      help: 'Open findings of the last Dragonfly configuration audit (watch --audit-every), by check id and severity; accepted findings are not counted',
+      labelNames: ['check', 'severity'],
+      registers,
+    });
+    this.auditLastRun = new Gauge({
+      name: 'snapshot_guard_dragonfly_audit_last_run_timestamp_seconds',
+      help: 'Unix time of the last finished Dragonfly configuration audit; 0 before the first one',
+      registers,
+    });
     const buildInfo = new Gauge({
       name: 'snapshot_guard_build_info',
       help: 'Always 1; labels carry the snapshot-guard and Node.js versions',
@@ -229,6 +243,7 @@ export class PrometheusObserver implements PipelineObserver {
     this.restoreSkipped.set(0);
     this.lastVerification.set(0);
     this.pendingSets.set(0);
+    this.auditLastRun.set(0);
 
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -319,6 +334,19 @@ export class PrometheusObserver implements PipelineObserver {
 
   keyProviderReachable(ok: boolean): void {
     guard(() => this.keyProviderUp.set(ok ? 1 : 0));
+  }
+
+  /** A finished audit (src/audit/schedule.ts): its open findings replace the previous ones. */
+  auditFinished(findings: { check: string; severity: string }[], atUnixSeconds: number): void {
+    guard(() => {
+      this.auditFindings.reset();
+      for (const f of findings) {
+        // Check ids are a fixed list plus flag.<name>; anything odd-looking becomes "other".
+        const check = /^[a-z][a-z0-9_.-]{0,63}$/i.test(f.check) ? f.check : 'other';
+        this.auditFindings.inc({ check, severity: bounded(f.severity, AUDIT_SEVERITIES) });
+      }
+      if (isCount(atUnixSeconds)) this.auditLastRun.set(atUnixSeconds);
+    });
   }
 }
 

@@ -42,6 +42,7 @@ async function registered(): Promise<Map<string, { type: string; labels: string[
     finishedAt: 1,
   });
   o.keyProviderCall('kms', 'generate', 0.1, true);
+  o.auditFinished([{ check: 'auth.password', severity: 'high' }], 1);
   const out = new Map<string, { type: string; labels: string[] }>();
   for (const m of await o.registry.getMetricsAsJSON()) {
     const labels = new Set<string>();

@@ -93,6 +93,7 @@ describe('fanOut', () => {
     both.keyProviderCall('local', 'wrap', 0, true);
     both.verification(true, 1);
     both.restoreOnBoot('skipped');
+    both.restoreSkippedSets(0);
     both.watching(true);
     both.keyProviderReachable(true);
     expect(calls.map((c) => c.replace(/\(.*/, '')).sort()).toEqual([...methods].sort());

@@ -1,5 +1,5 @@
 /**
- * Writes a DFS snapshot set the way Dragonfly does (shared/DRAGONFLY.md): every file first as
+ * Writes a DFS snapshot set the way Dragonfly does (docs/ARCHITECTURE.md, "How Dragonfly writes snapshots"): every file first as
  * NAME.dfs.tmp, then renamed — shard files first, the summary last. Files start with "REDIS0012" and
  * aux fields (snapshot-id first; shard-id / shard-count as RDB 0xC0 integers), and end with the EOF
  * opcode 0xFF and eight zero checksum bytes.

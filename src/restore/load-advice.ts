@@ -1,5 +1,5 @@
 /**
- * How to start the server so that it loads what restore put back. Dragonfly (shared/DRAGONFLY.md,
+ * How to start the server so that it loads what restore put back. Dragonfly (docs/ARCHITECTURE.md,
  * "How Dragonfly loads on start") first looks for a file named exactly --dbfilename; otherwise it turns
  * {timestamp} into "*", appends "*" when the name has no extension, and loads the newest matching file
  * ending in .rdb or summary.dfs (newest by modification time), plus "<stem>-????.dfs" for a summary.

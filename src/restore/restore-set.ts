@@ -1,5 +1,5 @@
 /**
- * Restoring one sealed set into Dragonfly's directory (DESIGN.md promise 3): unwrap the data key once,
+ * Restoring one sealed set into Dragonfly's directory (nothing unauthenticated is ever released): unwrap the data key once,
  * authenticate the manifest and the set's file list, decrypt every file to a hidden temporary name while
  * authenticating it, fsync, give the files their owner, mode 0600 and modification times that make them
  * the snapshot Dragonfly loads, write the restored marker (so `watch` does not seal them again), then

@@ -1,7 +1,7 @@
 /**
  * Sealing one snapshot set: wrap → encrypt into staging → fsync → manifest → publish (one rename) →
  * read back and verify → shred the plaintext. The plaintext is touched only after the encrypted copy
- * is durable and verified (DESIGN.md promise 1).
+ * is durable and verified (no snapshot is ever lost).
  */
 import { lstat } from 'node:fs/promises';
 import type { Logger } from 'pino';

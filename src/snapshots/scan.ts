@@ -1,5 +1,6 @@
 /**
- * Turns a listing of Dragonfly's --dir into finished snapshot sets (DRAGONFLY.md "file lifecycle").
+ * Turns a listing of Dragonfly's --dir into finished snapshot sets (Dragonfly writes NAME.tmp, then renames;
+ * a DFS set is complete once its summary file appears under its final name: docs/ARCHITECTURE.md).
  * Only final names count: `NAME.rdb`, and DFS sets whose `-summary.dfs` has appeared with every shard
  * 0..shard-count-1 present and carrying the same snapshot-id. Everything else is ignored or reported.
  */

@@ -1,5 +1,5 @@
 /**
- * A faithful stand-in for Dragonfly's snapshot writer (shared/DRAGONFLY.md): each file is written as
+ * A faithful stand-in for Dragonfly's snapshot writer (docs/ARCHITECTURE.md, "How Dragonfly writes snapshots"): each file is written as
  * NAME.dfs.tmp in chunks and renamed to NAME.dfs, shards first and the summary last; files start with
  * "REDIS0012" and aux fields (snapshot-id first; shard-id / shard-count in RDB integer encodings),
  * and end with the EOF opcode and the eight zero checksum bytes Dragonfly writes.

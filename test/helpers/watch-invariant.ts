@@ -1,5 +1,5 @@
 /**
- * The no-snapshot-lost invariant (DESIGN.md promise 1), checked from the outside: for every snapshot
+ * The no-snapshot-lost invariant (no snapshot is ever lost), checked from the outside: for every snapshot
  * written, either all its plaintext is still present and intact, or a published set holds it and
  * verifies; and every published set verifies (no half-written set is ever visible as published).
  */

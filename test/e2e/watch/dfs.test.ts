@@ -53,7 +53,7 @@ describe('watch: Dragonfly DFS sets', () => {
     await eventually(async () => (await snapshotFiles(ws.df)).length === 0, 30_000, 'plaintext shredded');
     const [setId] = await publishedSets(ws.out);
     expect(setId).toMatch(/_dump-2026-11-23T17-40-00$/);
-    // DESIGN promise 4: encrypted files 0600, directories 0700.
+    // Keys stay secret: encrypted files 0600, directories 0700.
     const setPath = join(ws.out, setId as string);
     expect((await stat(setPath)).mode & 0o777).toBe(0o700);
     expect((await stat(ws.out)).mode & 0o777).toBe(0o700);

@@ -68,10 +68,11 @@ describe('restore on boot + watch', () => {
     expect(again.code).toBe(0);
 
     const port = await freePort();
-    daemon = Daemon.start(ws.args('--dragonfly-url', `redis://127.0.0.1:${port}`));
+    daemon = Daemon.start(ws.args('--dragonfly-url', `redis://127.0.0.1:${port}`, '--log-level', 'debug'));
     await daemon.waitFor((l) => l.msg === 'watching for finished snapshots');
-    // The server is not up yet: the restored plaintext must stay for it to load.
-    await new Promise((res) => setTimeout(res, 1500));
+    // The server is not up yet: the restored plaintext must stay for it to load, check after check.
+    const notReachable = (l: { msg: string }) => l.msg.startsWith('Dragonfly not reachable yet');
+    await daemon.waitFor(() => daemon!.count(notReachable) >= 2, 30_000, 'two checks of an absent server');
     expect(await readdir(ws.df)).toContain('dump.rdb');
 
     redis = await RedisServer.start(ws.df, [], port);

@@ -76,7 +76,9 @@ describe('watch with Vault Transit', () => {
     vault.sealed = true;
     const b = await writeDfsSet({ dir: ws.df, stem: 'dump-b', shards: 2, bytesPerShard: 30_000 });
     await daemon.waitFor((l) => l.reason === 'key_provider', 60_000, 'a key_provider failure while sealed');
-    await sleep(1500);
+    // Wait for the retry after backoff to fail too, then check nothing was lost or logged twice.
+    const attempts = vault.calls('transit/datakey/plaintext/snapshots');
+    await eventually(() => vault!.calls('transit/datakey/plaintext/snapshots') > attempts, 30_000, 'a retry');
     for (const [name, bytes] of b.contents)
       expect((await readFile(join(ws.df, name))).equals(bytes)).toBe(true);
     expect(await publishedSets(ws.out)).toHaveLength(1);

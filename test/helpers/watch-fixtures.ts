@@ -1,6 +1,7 @@
 /** Per-test directories and a key, cleaned up afterwards. */
 import { mkdtemp, readdir, rm, mkdir } from 'node:fs/promises';
 import { DIR_LOCK_FILE } from '../../src/snapshots/dir-lock.js';
+import { RESTORE_STATUS_FILE } from '../../src/snapshots/restore-status.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -53,7 +54,10 @@ export async function workspace(base = tmpdir()): Promise<Workspace> {
   };
 }
 
-/** What is in a Dragonfly directory besides the running daemon's own lock file. */
+/**
+ * What is in a Dragonfly directory besides snapshot-guard's own bookkeeping, which holds no snapshot
+ * data: the running daemon's lock and the last restore's status.
+ */
 export async function leftInDir(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n !== DIR_LOCK_FILE).sort();
+  return (await readdir(dir)).filter((n) => n !== DIR_LOCK_FILE && n !== RESTORE_STATUS_FILE).sort();
 }

@@ -6,6 +6,7 @@ const METHODS = {
   sealStarted: true,
   stageFinished: true,
   sealSucceeded: true,
+  lastSealFromStore: true,
   sealFailed: true,
   housekeepingFailed: true,
   pending: true,

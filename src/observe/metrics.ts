@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type {
   HousekeepingTask,
+  LastSeal,
   PipelineObserver,
   SealFailureReason,
   SealStage,
@@ -276,8 +277,25 @@ export class PrometheusObserver implements PipelineObserver {
       if (isCount(s.durationSeconds)) this.lastDuration.set(s.durationSeconds);
       if (isCount(s.plaintextBytes)) this.encryptedBytes.inc(s.plaintextBytes);
       if (isCount(s.plaintextLifetimeSeconds)) this.plaintextLifetime.observe(s.plaintextLifetimeSeconds);
+      // The seal read every byte back and authenticated it: that is a verification of the newest set.
+      if (isCount(s.finishedAt)) this.lastVerification.set(s.finishedAt);
+      this.setFileSizes(s.fileSizes);
+    });
+  }
+
+  /** After a restart the dashboards and SnapshotSizeJump need the last seal's gauges, not zeros. */
+  lastSealFromStore(s: LastSeal): void {
+    guard(() => {
+      if (isCount(s.finishedAt)) this.lastSuccess.set(s.finishedAt);
+      if (s.verifiedAt !== undefined && isCount(s.verifiedAt)) this.lastVerification.set(s.verifiedAt);
+      this.setFileSizes(s.fileSizes);
+    });
+  }
+
+  private setFileSizes(fileSizes: LastSeal['fileSizes']): void {
+    {
       const perRole = new Map<string, number>();
-      for (const f of s.fileSizes) {
+      for (const f of fileSizes) {
         if (!isCount(f.bytes)) continue;
         const role = bounded(f.role, ROLES);
         perRole.set(role, (perRole.get(role) ?? 0) + f.bytes);
@@ -285,7 +303,7 @@ export class PrometheusObserver implements PipelineObserver {
       // Only the roles of the last set: an RDB after a DFS set must not leave the old shard size behind.
       this.fileSize.reset();
       for (const [role, bytes] of perRole) this.fileSize.set({ role }, bytes);
-    });
+    }
   }
 
   housekeepingFailed(task: HousekeepingTask): void {

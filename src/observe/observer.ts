@@ -33,10 +33,21 @@ export interface SealSuccess {
   finishedAt: number;
 }
 
+/** What the newest sealed set says about the last seal, read from the store at start. */
+export interface LastSeal {
+  /** Unix seconds when the set was sealed. */
+  finishedAt: number;
+  /** Unix seconds of its last successful verification, if any. */
+  verifiedAt?: number;
+  fileSizes: { role: 'shard' | 'summary' | 'rdb'; bytes: number }[];
+}
+
 export interface PipelineObserver {
   sealStarted(setId: string): void;
   stageFinished(stage: SealStage, seconds: number): void;
   sealSucceeded(s: SealSuccess): void;
+  /** At start: the gauges of the last seal, from the newest sealed set (no counter moves). */
+  lastSealFromStore(s: LastSeal): void;
   sealFailed(reason: SealFailureReason): void;
   /** Retention, leftover-shard cleanup or restored-file handling failed (after or besides sealing). */
   housekeepingFailed(task: HousekeepingTask): void;
@@ -61,6 +72,7 @@ export const noopObserver: PipelineObserver = {
   sealStarted() {},
   stageFinished() {},
   sealSucceeded() {},
+  lastSealFromStore() {},
   sealFailed() {},
   housekeepingFailed() {},
   pending() {},

@@ -91,4 +91,5 @@ export class ReadinessState implements PipelineObserver {
   verification(): void {}
   restoreOnBoot(): void {}
   restoreSkippedSets(): void {}
+  lastSealFromStore(): void {}
 }

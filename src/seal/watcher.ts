@@ -66,6 +66,7 @@ export class Watcher {
 
   async start(): Promise<void> {
     await this.cfg.store.discardUnpublished();
+    await this.reportLastSeal();
     const finished = await finishInterruptedShreds(this.cfg.dragonflyDir, this.cfg.shredMode);
     if (finished.length > 0)
       this.log.info({ files: finished }, 'finished shredding plaintext of sealed sets (interrupted earlier)');
@@ -211,6 +212,26 @@ export class Watcher {
         { setId: status.setId, skipped: status.skipped },
         'the last restore fell back to an older set: newer sets failed verification',
       );
+    }
+  }
+
+  /** The newest sealed set's time, sizes and verification, so a restart does not blank the metrics. */
+  private async reportLastSeal(): Promise<void> {
+    try {
+      const newest = (await this.cfg.store.listSets())[0];
+      if (!newest) return;
+      const [info, status] = await Promise.all([
+        this.cfg.store.readInfo(newest),
+        this.cfg.store.readStatus(newest),
+      ]);
+      if (!info) return;
+      this.cfg.observer.lastSealFromStore({
+        finishedAt: Date.parse(info.sealedAt) / 1000,
+        ...(status?.ok ? { verifiedAt: Date.parse(status.verifiedAt) / 1000 } : {}),
+        fileSizes: info.files.map((f) => ({ role: f.role, bytes: f.size })),
+      });
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'could not read the newest sealed set for the metrics');
     }
   }
 

@@ -94,6 +94,7 @@ describe('fanOut', () => {
     both.verification(true, 1);
     both.restoreOnBoot('skipped');
     both.restoreSkippedSets(0);
+    both.lastSealFromStore({ finishedAt: 1, fileSizes: [] });
     both.watching(true);
     both.keyProviderReachable(true);
     expect(calls.map((c) => c.replace(/\(.*/, '')).sort()).toEqual([...methods].sort());

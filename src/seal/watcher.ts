@@ -173,6 +173,8 @@ export class Watcher {
   }
 
   private async cycle(): Promise<void> {
+    // First, so that a failing seal below cannot hide what the last restore did.
+    await this.housekeeping('restored', () => this.reportRestoreStatus());
     const scan = await scanDirectory(this.cfg.dragonflyDir);
     for (const p of scan.problems) this.reportOnce(`${p.name}: ${p.problem}`);
     const marker = await currentMarker(this.cfg.dragonflyDir);
@@ -186,7 +188,6 @@ export class Watcher {
       this.reportPending(pending, i + 1);
     }
     await this.housekeeping('orphans', () => removeSealedOrphans(scan.orphanShards, this.cfg));
-    await this.housekeeping('restored', () => this.reportRestoreStatus());
     if (marker) await this.housekeeping('restored', () => this.handleRestored(restored, marker));
   }
 

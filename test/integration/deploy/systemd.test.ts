@@ -6,9 +6,9 @@
  * copies whose ExecStart points at an executable that exists (this Node.js binary).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCommand, missing } from '../../helpers/deploy/tools.js';
 import { directives } from '../../helpers/deploy/unit-file.js';
@@ -88,6 +88,38 @@ describe.skipIf(!analyze)('systemd units under systemd-analyze', () => {
       expect(exposure(r.output, 'snapshot-guard.service')).toBeLessThanOrEqual(MAX_EXPOSURE);
     } finally {
       rmSync(dropins, { recursive: true, force: true });
+    }
+  });
+});
+
+const sysusersTool = hasCommand('systemd-sysusers');
+
+describe.skipIf(!sysusersTool)('sysusers snippet under systemd-sysusers', () => {
+  // systemd rejects a whole line it cannot parse (a colon in the description is not a valid GECOS
+  // field), and then the user the units run as never exists.
+  it('creates the service user, the Dragonfly user and group, and the membership in an empty root', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sg-sysusers-'));
+    try {
+      mkdirSync(join(root, 'etc'));
+      const r = spawnSync(
+        'systemd-sysusers',
+        [`--root=${root}`, resolve(SRC, 'snapshot-guard.sysusers.conf')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+      expect(r.status).toBe(0);
+      const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+      const group = readFileSync(join(root, 'etc/group'), 'utf8');
+      expect(passwd).toMatch(
+        /^snapshot-guard:x:\d+:\d+:[^:]*:\/var\/lib\/snapshot-guard:\/usr\/sbin\/nologin$/m,
+      );
+      // The restore unit runs as User=dragonfly and tmpfiles gives Dragonfly's --dir to it.
+      expect(passwd).toMatch(/^dragonfly:x:\d+:\d+:/m);
+      expect(group).toMatch(/^dragonfly:x:\d+:snapshot-guard$/m);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -183,6 +183,16 @@ describe.skipIf(!kubectl)('kubectl kustomize deploy/kubernetes', () => {
     expect(service.metadata.name).toBe('snapshot-guard');
   });
 
+  it("targets the sidecar's metrics port by number (a named targetPort finds a sidecar's port only from Kubernetes 1.32)", () => {
+    const svcSpec = find(objects, 'Service', 'snapshot-guard').spec as {
+      ports: { name: string; port: number; targetPort: string | number }[];
+    };
+    const metrics = svcSpec.ports.find((p) => p.name === 'metrics');
+    const sidecar = container(podSpec(objects), 'snapshot-guard');
+    expect(sidecar.restartPolicy).toBe('Always'); // a native sidecar: an init container
+    expect(metrics?.targetPort).toBe(sidecar.ports?.find((p) => p.name === 'metrics')?.containerPort);
+  });
+
   it('ships the same alert rules as deploy/prometheus/alerts.yml', () => {
     const rule = find(objects, 'PrometheusRule', 'snapshot-guard').spec as { groups: unknown };
     const alerts = parseYaml(readFileSync('deploy/prometheus/alerts.yml', 'utf8')) as { groups: unknown };
@@ -195,6 +205,43 @@ describe.skipIf(!kubectl)('kubectl kustomize deploy/kubernetes', () => {
     expect(text).toContain('auth/kubernetes/role/snapshot-guard');
     expect(container(podSpec(objects), 'snapshot-guard')).toBeDefined();
     expect(podSpec(objects).serviceAccountName).toBe('snapshot-guard');
+  });
+});
+
+/** Kubernetes quantities (Mi, Gi) and Dragonfly's --maxmemory sizes (mb, gb, read as powers of 1024). */
+function bytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|kb|mb|gb)?$/.exec(q);
+  if (!m?.[1]) throw new Error(`not a size: ${q}`);
+  const unit = (m[2] ?? '').toLowerCase().replace('i', 'b');
+  return Number(m[1]) * ({ '': 1, kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 }[unit] ?? NaN);
+}
+
+/** Dragonfly's memory budget in one variant: its limit, --maxmemory, and the memory-backed snapshot volume. */
+function dragonflyMemory(dir: string): { limit: number; maxmemory: number; volume: number } {
+  const spec = podSpec(build(dir));
+  const dragonfly = container(spec, 'dragonfly') as Container & { resources: { limits: { memory: string } } };
+  const arg = dragonfly.args?.find((a) => a.startsWith('--maxmemory='));
+  expect(arg, `${dir}: Dragonfly's --maxmemory`).toBeDefined();
+  const snapshots = spec.volumes.find((v) => v.name === 'snapshots')?.emptyDir;
+  return {
+    limit: bytes(dragonfly.resources.limits.memory),
+    maxmemory: bytes(arg!.slice('--maxmemory='.length)),
+    volume: snapshots?.medium === 'Memory' ? bytes(snapshots.sizeLimit ?? '0') : 0,
+  };
+}
+
+describe.skipIf(!kubectl)("Dragonfly's --maxmemory leaves room for the memory-backed snapshot volume", () => {
+  // Without --maxmemory Dragonfly takes the container's whole memory limit as its own, while the pages
+  // of snapshots in a memory-backed emptyDir count against the same limit: the next snapshot gets the
+  // container OOM-killed. Budget: limit - snapshot volume - 512 MiB of headroom for Dragonfly's own
+  // overhead beyond its data (threads, connection and snapshot buffers, allocator fragmentation).
+  const HEADROOM = 512 * 2 ** 20;
+  it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/disk-snapshots'])('%s', (dir) => {
+    const { limit, maxmemory, volume } = dragonflyMemory(dir);
+    expect(maxmemory).toBeGreaterThan(0);
+    expect(maxmemory + volume + HEADROOM).toBeLessThanOrEqual(limit);
+    // The volume holds one full snapshot, which is at most about the size of the data.
+    if (volume > 0) expect(volume).toBeGreaterThanOrEqual(maxmemory);
   });
 });
 

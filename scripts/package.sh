@@ -17,9 +17,9 @@
 #   /etc/snapshot-guard/                     snapshot-guard.env, snapshot-guard.yaml (conffiles)
 #   /usr/share/doc/snapshot-guard/           README, docs/, examples (Dragonfly drop-in, alerts, dashboard)
 #   /usr/share/man/man1/snapshot-guard.1.gz  generated from the --help texts
+# SNAPSHOT_GUARD_DEB_COMPRESSION: xz level, 6 by default (1 for quick test builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 # The toolchain (pinned Node, npm ci, tsc build) exactly as for development.
 bash scripts/setup.sh >/dev/null
@@ -128,5 +128,5 @@ find "$PKG" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 mkdir -p build
 rm -f build/snapshot-guard_*_amd64.deb
 OUT=build/snapshot-guard_${VERSION}_amd64.deb
-dpkg-deb --root-owner-group -Zxz --build "$PKG" "$OUT" >/dev/null
+dpkg-deb --root-owner-group -Zxz -z"${SNAPSHOT_GUARD_DEB_COMPRESSION:-6}" --build "$PKG" "$OUT" >/dev/null
 echo "package: $OUT ($(du -h "$OUT" | cut -f1), installed $((INSTALLED_SIZE / 1024)) MiB, Node v$NODE_PIN)"

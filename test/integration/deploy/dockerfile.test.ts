@@ -1,13 +1,15 @@
 /**
- * Dockerfile and .dockerignore, checked without a Docker engine (none runs on these machines; hadolint
- * is not packaged in Debian): the structure of both stages, the Node.js major kept in step with the
- * project's pinned runtime and package.json, a non-root user, tini as PID 1, and a HEALTHCHECK whose
- * command really tells a live /healthz from a dead one.
+ * Dockerfile and .dockerignore, checked without a container engine (test:system builds the image with
+ * podman): the image is made from the Debian package on a Debian 12 base given as a build argument,
+ * tini is pinned, a non-root user, and a HEALTHCHECK that asks /healthz at the address the running
+ * `watch` was configured with (its --metrics-addr, else SNAPSHOT_GUARD_METRICS_ADDR, else the default).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_METRICS_ADDR } from '../../../src/observe/listen-address.js';
 import { PrometheusObserver } from '../../../src/observe/metrics.js';
 import { startObserveServer } from '../../../src/observe/server.js';
@@ -49,81 +51,138 @@ const stages = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
 const runtime = stages.at(-1)!;
 const ops = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
 
-/** The Node.js version scripts/setup.sh pins (it installs it when the system's Node is too old). */
-function pinnedNodeMajor(): number {
-  const m = /^NODE_PIN=(\d+)\.\d+\.\d+$/m.exec(readFileSync('scripts/setup.sh', 'utf8'));
-  if (!m?.[1]) throw new Error('no NODE_PIN=X.Y.Z in scripts/setup.sh');
-  return Number(m[1]);
-}
-
 describe('Dockerfile', () => {
-  it('is multi-stage on the pinned Node.js LTS major, bookworm-slim, pinned by tag', () => {
-    expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
-    const major = pinnedNodeMajor();
-    expect(major).toBe(24);
-    for (const s of stages) expect(s.from).toBe(`node:${major}-bookworm-slim`);
-    // package.json's engines range must accept that major.
-    const engines = (JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } })
-      .engines.node;
-    const min = /^>=(\d+)/.exec(engines);
-    expect(min?.[1], `engines.node "${engines}"`).toBeDefined();
-    expect(major).toBeGreaterThanOrEqual(Number(min![1]));
+  it('is one stage on a Debian 12 base given as a build argument, the Node.js runtime coming from the package', () => {
+    expect(stages).toHaveLength(1);
+    expect(runtime.from).toBe('${BASE}');
+    const text = readFileSync('Dockerfile', 'utf8');
+    expect(text).toMatch(/^ARG BASE=debian:bookworm-slim$/m);
+    // No node:* image: the Node.js inside is the one the package bundles (scripts/setup.sh's NODE_PIN).
+    expect(text).not.toMatch(/FROM node:/);
+    expect(readFileSync('scripts/package.sh', 'utf8')).toContain('NODE_PIN=$(sed -n');
+    // OCI-format builds drop HEALTHCHECK: the file says to build with --format docker.
+    expect(text).toContain('--format docker');
   });
 
-  it('builds with dev dependencies and ships only production ones', () => {
-    const build = stages[0]!;
-    expect(ops(build, 'RUN')).toContain('npm ci --no-audit --no-fund --loglevel=error');
-    expect(ops(build, 'RUN')).toContain('npm run build');
-    expect(ops(runtime, 'RUN').some((r) => r.startsWith('npm ci --omit=dev'))).toBe(true);
-    expect(ops(runtime, 'RUN').join(' ')).not.toMatch(/npm (ci|install)(?! --omit=dev)/);
+  it('installs the package payload: the wrapper and /usr/lib/snapshot-guard, nothing else of it', () => {
+    expect(ops(runtime, 'COPY')).toContain('build/snapshot-guard_*_amd64.deb /tmp/deb/');
+    const run = ops(runtime, 'RUN').join(' ');
+    expect(run).toMatch(
+      /dpkg-deb --fsys-tarfile "\$1" \| tar -x -C \/ \.\/usr\/bin\/snapshot-guard \.\/usr\/lib\/snapshot-guard /,
+    );
+    expect(run).toContain('snapshot-guard --version');
   });
 
-  it('copies bin/ and the compiled dist/ side by side, as bin/snapshot-guard expects', () => {
-    const copies = ops(runtime, 'COPY');
-    expect(copies).toContain('--from=build /src/dist ./dist');
-    expect(copies).toContain('bin ./bin');
-    expect(readFileSync('bin/snapshot-guard', 'utf8')).toContain("'../dist/cli/main.js'");
-    // dist/cli/program.js reads ../../package.json for --version.
-    expect(copies).toContain('package.json package-lock.json ./');
+  it('pins tini and installs it only when the base lacks that version', () => {
+    expect(ops(runtime, 'ARG')).toContainEqual(expect.stringMatching(/^TINI_VERSION=\d+\.\d+\.\d+-\d+$/));
+    expect(ops(runtime, 'RUN').join(' ')).toContain(
+      'apt-get install -y --no-install-recommends "tini=$TINI_VERSION"',
+    );
   });
 
   it('runs as a non-root user under tini with snapshot-guard as the entry point', () => {
     const users = ops(runtime, 'USER');
     expect(users).toHaveLength(1);
     expect(users[0]).toMatch(/^[1-9]\d{3,}(:\d+)?$/); // a numeric uid, so runAsNonRoot can verify it
-    expect(ops(runtime, 'RUN').some((r) => /apt-get install .*\btini\b/.test(r))).toBe(true);
     const entrypoint = JSON.parse(ops(runtime, 'ENTRYPOINT')[0] ?? 'null') as string[];
     expect(entrypoint).toEqual(['/usr/bin/tini', '--', 'snapshot-guard']);
-    expect(ops(runtime, 'RUN').some((r) => r.includes('/usr/local/bin/snapshot-guard'))).toBe(true);
     // USER comes after every RUN: nothing runs as root after it.
     const lastRun = runtime.instructions.map((i) => i.op).lastIndexOf('RUN');
     expect(runtime.instructions.findIndex((i) => i.op === 'USER')).toBeGreaterThan(lastRun);
   });
 
-  it('exposes the metrics port and has a HEALTHCHECK on /healthz of the default address', () => {
-    const port = DEFAULT_METRICS_ADDR.split(':')[1];
-    expect(ops(runtime, 'EXPOSE')).toEqual([port]);
+  it('exposes the default metrics port and runs the health check script on the bundled Node', () => {
+    expect(ops(runtime, 'EXPOSE')).toEqual([DEFAULT_METRICS_ADDR.split(':')[1]]);
     const hc = ops(runtime, 'HEALTHCHECK')[0] ?? '';
-    expect(hc).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(JSON.parse(hc.slice(hc.indexOf('CMD ') + 4))).toEqual([
+      '/usr/lib/snapshot-guard/bin/node',
+      '/usr/lib/snapshot-guard/healthcheck.mjs',
+    ]);
+    expect(ops(runtime, 'COPY')).toContain(
+      'deploy/container/healthcheck.mjs /usr/lib/snapshot-guard/healthcheck.mjs',
+    );
   });
+});
 
-  it('the HEALTHCHECK command exits 0 against a live /healthz and 1 when nothing listens', async () => {
-    const hc = ops(runtime, 'HEALTHCHECK')[0] ?? '';
-    const cmd = JSON.parse(hc.slice(hc.indexOf('CMD ') + 4)) as string[];
-    expect(cmd.slice(0, 2)).toEqual(['node', '-e']);
-    const server = await startObserveServer({
+describe('the image health check follows the configured metrics address', () => {
+  const run = promisify(execFile);
+  let proc = '';
+  let live: Awaited<ReturnType<typeof startObserveServer>>;
+  let deadPort = 0;
+  beforeAll(async () => {
+    live = await startObserveServer({
       port: 0,
       metrics: new PrometheusObserver({ version: 'test', defaultMetrics: false }),
       readiness: () => ({ ready: true, reasons: [] }),
     });
-    const script = cmd[2]!.replace(':9464/', `:${server.address.port}/`);
-    const run = promisify(execFile);
+    const probe = await startObserveServer({
+      port: 0,
+      metrics: new PrometheusObserver({ version: 'test', defaultMetrics: false }),
+      readiness: () => ({ ready: true, reasons: [] }),
+    });
+    deadPort = probe.address.port;
+    await probe.close();
+  });
+  afterAll(async () => {
+    await live.close();
+  });
+  beforeEach(() => {
+    proc = mkdtempSync(join(tmpdir(), 'sg-fake-proc-'));
+  });
+  afterEach(() => rmSync(proc, { recursive: true, force: true }));
+
+  /** A process in the fake /proc: its command line and environment, NUL-separated as the kernel has them. */
+  function processWith(pid: number, argv: string[], env: string[] = []): void {
+    mkdirSync(join(proc, String(pid)));
+    writeFileSync(join(proc, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
+    writeFileSync(join(proc, String(pid), 'environ'), env.map((e) => `${e}\0`).join(''));
+  }
+  const watch = (...flags: string[]) => [
+    '/usr/lib/snapshot-guard/bin/node',
+    '/usr/lib/snapshot-guard/app/dist/cli/main.js',
+    'watch',
+    '--dir',
+    '/data',
+    ...flags,
+  ];
+  async function check(): Promise<{ code: number; out: string }> {
     try {
-      await expect(run(process.execPath, ['-e', script])).resolves.toBeDefined();
-    } finally {
-      await server.close();
+      const r = await run(process.execPath, ['deploy/container/healthcheck.mjs'], {
+        env: { ...process.env, SNAPSHOT_GUARD_HEALTHCHECK_PROC: proc },
+      });
+      return { code: 0, out: r.stdout };
+    } catch (err) {
+      const e = err as { code: number; stdout: string };
+      return { code: e.code, out: e.stdout };
     }
-    await expect(run(process.execPath, ['-e', script])).rejects.toMatchObject({ code: 1 });
+  }
+
+  it('asks the port given with --metrics-addr (not a fixed 9464)', async () => {
+    processWith(1, ['/usr/bin/tini', '--', 'snapshot-guard', 'watch']);
+    processWith(7, watch('--metrics-addr', `0.0.0.0:${live.address.port}`));
+    expect(await check()).toEqual({ code: 0, out: '' });
+  });
+
+  it('asks the address in SNAPSHOT_GUARD_METRICS_ADDR, and the flag wins over it', async () => {
+    processWith(7, watch(), [`SNAPSHOT_GUARD_METRICS_ADDR=127.0.0.1:${live.address.port}`]);
+    expect((await check()).code).toBe(0);
+    rmSync(join(proc, '7'), { recursive: true });
+    processWith(8, watch(`--metrics-addr=127.0.0.1:${deadPort}`), [
+      `SNAPSHOT_GUARD_METRICS_ADDR=127.0.0.1:${live.address.port}`,
+    ]);
+    const r = await check();
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(`unhealthy: http://127.0.0.1:${deadPort}/healthz: ECONNREFUSED\n`);
+  });
+
+  it('is unhealthy without a watch process, and healthy with the metrics server off', async () => {
+    processWith(1, ['/usr/bin/tini', '--', 'snapshot-guard', 'restore', '--latest']);
+    expect(await check()).toEqual({
+      code: 1,
+      out: 'unhealthy: no `snapshot-guard watch` process is running\n',
+    });
+    processWith(9, watch('--metrics-addr', 'off'));
+    expect((await check()).code).toBe(0);
   });
 });
 

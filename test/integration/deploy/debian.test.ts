@@ -1,0 +1,38 @@
+/**
+ * deploy/debian: what the package ships beside the program. The default configuration file holds only
+ * keys that are long option names of `watch` (the shape `--config` reads), with the values the systemd
+ * unit passes as flags, so switching the unit to the file changes nothing. The package itself (lintian,
+ * install, boot) is tested by `npm run test:system`.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../../src/cli/program.js';
+import { directives } from '../../helpers/deploy/unit-file.js';
+import { parseYaml } from '../../helpers/deploy/yaml.js';
+
+const config = parseYaml(readFileSync('deploy/debian/snapshot-guard.yaml', 'utf8')) as Record<
+  string,
+  unknown
+>;
+const watch = buildProgram().commands.find((c) => c.name() === 'watch')!;
+const longNames = new Set(watch.options.map((o) => o.long?.replace(/^--/, '')));
+
+describe('/etc/snapshot-guard/snapshot-guard.yaml', () => {
+  it('uses only long option names of watch as keys', () => {
+    for (const key of Object.keys(config)) expect(longNames.has(key), key).toBe(true);
+  });
+
+  it('holds the values snapshot-guard.service passes as flags', () => {
+    const exec =
+      directives(readFileSync('deploy/systemd/snapshot-guard.service', 'utf8')).get('ExecStart')?.[0] ?? '';
+    for (const [key, value] of Object.entries(config)) {
+      if (key === 'key-file' || key === 'metrics-addr') continue; // credential path and ${…} in the unit
+      expect(exec, key).toContain(value === true ? `--${key}` : `--${key} ${String(value)}`);
+    }
+    expect(config['metrics-addr']).toBe(
+      /^Environment=SNAPSHOT_GUARD_METRICS_ADDR=(.*)$/m.exec(
+        readFileSync('deploy/systemd/snapshot-guard.service', 'utf8'),
+      )?.[1],
+    );
+  });
+});

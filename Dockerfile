@@ -10,7 +10,7 @@
 # In Kubernetes the pod's securityContext decides the uid (deploy/kubernetes runs every container as 999).
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
-ARG TINI_VERSION=0.19.0-1
+ARG TINI_VERSION=0.19.0-1+b3
 RUN if [ "$(dpkg-query -W -f '${Version}' tini 2>/dev/null)" != "$TINI_VERSION" ]; then \
       apt-get update \
       && apt-get install -y --no-install-recommends "tini=$TINI_VERSION" \

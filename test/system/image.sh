@@ -57,14 +57,15 @@ echo "image: restore gives back the same bytes"
 if $check_cmd >/dev/null; then echo "healthy without a watch process" >&2; exit 1; fi
 snapshot-guard watch --dir /tmp/sg/dir --out /tmp/sg/sealed --key-file /tmp/sg/key \
   --metrics-addr 127.0.0.1:19464 --log-level warn &
+watch_pid=\$!
 i=0
 until $check_cmd >/dev/null; do i=\$((i + 1)); test \$i -lt 150; sleep 0.2; done
 echo "image: HEALTHCHECK healthy on 127.0.0.1:19464"
-kill %1
-wait || true
+kill \$watch_pid
+wait \$watch_pid || true
 EOF
 install -m 0600 -o 10001 -g 10001 "$work/dump.rdb" "$mnt/tmp/sg/original.rdb"
 chmod 0644 "$mnt/tmp/sg/run.sh"
 unshare --pid --fork --mount --mount-proc="$mnt/proc" \
-  sh -c "mount --rbind /dev '$mnt/dev' && exec chroot --userspec=10001:10001 '$mnt' /bin/sh /tmp/sg/run.sh" ||
+  sh -c "mount --rbind /dev '$mnt/dev' && exec env -i /usr/sbin/chroot --userspec=10001:10001 '$mnt' /bin/sh /tmp/sg/run.sh" ||
   die "running the image's file system failed"

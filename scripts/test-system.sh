@@ -121,7 +121,7 @@ lintian_rc=0
 wait "$LINTIAN_PID" || lintian_rc=$?
 unset LINTIAN_PID
 grep -v 'running with root privileges' "$WORK/lintian.txt" | sed 's/^/    lintian: /' || true
-grep -qE '^[EW]:' "$WORK/lintian.txt" || log "lintian: no errors, no warnings
+grep -qE '^[EW]:' "$WORK/lintian.txt" || log "lintian: no errors, no warnings"
 [ "$lintian_rc" = 0 ] || die "lintian reported errors or warnings (above)"
 
 # --- 3. the container image --------------------------------------------------------------------------------

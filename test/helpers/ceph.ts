@@ -81,6 +81,9 @@ export function ceph(): Promise<Ceph> {
       AWS_REGION: vars.AWS_REGION ?? 'us-east-1',
       SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE: 'true',
     };
+    // The library code under test takes its credentials from the SDK's default chain, as in production.
+    process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
     const client = new S3Client({
       endpoint,
       region: env.AWS_REGION,

@@ -6,7 +6,9 @@
 #                                 CEPH_DIR, AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 #                                 AWS_REGION, SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE
 #   scripts/ceph.sh stop DIR      stops the three daemons by their pid files and removes DIR
-#   scripts/ceph.sh stop-gateway DIR / start-gateway DIR   stops / starts only radosgw (outage tests)
+#   scripts/ceph.sh start-gateway DIR PORT    starts one more radosgw on PORT (its own pid file), for
+#                                             outage tests that must not disturb other tests
+#   scripts/ceph.sh stop-gateway DIR PORT     stops that gateway by its pid file
 #
 # Ports: CEPH_MON_PORT (default 16789), CEPH_RGW_PORT (default 17480). cephx keys are used on purpose:
 # with "auth = none" radosgw hangs for minutes at start. Installs the packages when they are missing.
@@ -41,11 +43,19 @@ wait_for() { # what, seconds, command...
   done
 }
 
-rgw_answers() { curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"; }
+rgw_answers() { curl -s -o /dev/null "http://127.0.0.1:$1/"; }
 
 start_gateway() {
   radosgw -c "$DIR/ceph.conf" -n client.rgw.local --keyring "$DIR/rgw.keyring" >&2
-  wait_for radosgw 120 rgw_answers
+  wait_for radosgw 120 rgw_answers "$RGW_PORT"
+}
+
+start_extra_gateway() { # port
+  local port="$1"
+  radosgw -c "$DIR/ceph.conf" -n client.rgw.local --keyring "$DIR/rgw.keyring" \
+    --rgw-frontends "beast endpoint=127.0.0.1:$port" --pid-file "$DIR/run/rgw-$port.pid" \
+    --admin-socket "$DIR/run/rgw-$port.asok" --log-file "$DIR/log/rgw-$port.log" >&2
+  wait_for "radosgw on port $port" 120 rgw_answers "$port"
 }
 
 stop_pidfile() { # pid file: TERM, then KILL after 10 s
@@ -143,14 +153,16 @@ EOF
 stop() {
   DIR="${1:?usage: ceph.sh stop DIR}"
   [ -f "$DIR/ceph.conf" ] || { echo "ceph.sh: $DIR holds no cluster" >&2; return 1; }
-  for f in "$DIR"/run/client.rgw.local.pid "$DIR"/run/osd.0.pid "$DIR"/run/mon.a.pid; do stop_pidfile "$f"; done
+  for f in "$DIR"/run/rgw-*.pid "$DIR"/run/client.rgw.local.pid "$DIR"/run/osd.0.pid "$DIR"/run/mon.a.pid; do
+    stop_pidfile "$f"
+  done
   rm -rf "$DIR"
 }
 
 case "${1:-}" in
   start) start "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  stop-gateway) DIR="${2:?}"; stop_pidfile "$DIR/run/client.rgw.local.pid" ;;
-  start-gateway) DIR="${2:?}"; start_gateway ;;
-  *) echo "usage: scripts/ceph.sh start [DIR] | stop DIR | stop-gateway DIR | start-gateway DIR" >&2; exit 2 ;;
+  start-gateway) DIR="${2:?}"; start_extra_gateway "${3:?usage: ceph.sh start-gateway DIR PORT}" ;;
+  stop-gateway) DIR="${2:?}"; stop_pidfile "$DIR/run/rgw-${3:?usage: ceph.sh stop-gateway DIR PORT}.pid" ;;
+  *) echo "usage: scripts/ceph.sh start [DIR] | stop DIR | start-gateway DIR PORT | stop-gateway DIR PORT" >&2; exit 2 ;;
 esac

@@ -121,14 +121,15 @@ export async function newBucket(
   return name;
 }
 
-/** Stops only the gateway (the cluster keeps its data) and starts it again. */
-export async function stopGateway(c: Ceph): Promise<void> {
+/** One more gateway on the same cluster (its own port and pid), for outage tests; returns its endpoint. */
+export async function startExtraGateway(c: Ceph, port: number): Promise<string> {
   if (!c.dir) throw new Error('no cluster directory');
-  await run('bash', [CEPH_SH, 'stop-gateway', c.dir]);
+  await run('bash', [CEPH_SH, 'start-gateway', c.dir, String(port)], { timeout: 150_000 });
+  return `http://127.0.0.1:${port}`;
 }
 
-export async function startGateway(c: Ceph): Promise<void> {
+/** Stops that gateway (by its pid file); the cluster and its data stay. */
+export async function stopExtraGateway(c: Ceph, port: number): Promise<void> {
   if (!c.dir) throw new Error('no cluster directory');
-  const port = new URL(c.endpoint).port;
-  await run('bash', [CEPH_SH, 'start-gateway', c.dir], { env: { ...process.env, CEPH_RGW_PORT: port } });
+  await run('bash', [CEPH_SH, 'stop-gateway', c.dir, String(port)]);
 }

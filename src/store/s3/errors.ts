@@ -36,7 +36,8 @@ export function storeError(err: unknown, location: string, endpoint: string, act
   if (err instanceof UserError) return err;
   const name = s3ErrorName(err);
   const code = errnoCode(err) ?? errnoCode((err as { cause?: unknown } | undefined)?.cause);
-  if (name === 'NoSuchBucket') {
+  // HeadBucket answers a missing bucket with a bare 404.
+  if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'checking the bucket')) {
     return new UserError(
       `${location}: the bucket does not exist (at ${endpoint}); create it (docs/OBJECT-STORAGE.md) or fix the URL`,
       1,

@@ -192,16 +192,23 @@ describe('crash safety with a bucket (SIGKILL)', () => {
     const snapshots: WrittenSnapshot[] = [];
     const outcomes = new Map<string, number>();
     const verified = new Map<string, Map<string, string>>();
-    let maxDelay = 600;
+    let maxDelay = 400;
     for (let i = 0; i < runs; i++) {
       const kind = i % 3 === 0 ? 'rdb' : 'dfs';
-      // 5–12 MiB per file: one or two parts of 8 MiB, so kills land between and inside part uploads.
-      const size = (5 + ((i * 7) % 8)) * 1024 * 1024;
+      // 9–16 MiB per file: two parts of 8 MiB, so kills land between and inside part uploads.
+      const size = (9 + ((i * 7) % 8)) * 1024 * 1024;
       snapshots.push(
         await writeSnapshot(t.ws.df, `dump-run${String(i).padStart(4, '0')}`, kind, 1 + (i % 2), size),
       );
       const d = Daemon.start(t.args('--log-level', 'info'), c.env);
       await d.waitFor((l) => l.msg === 'watching for finished snapshots', 60_000);
+      // Aim at the upload: wait until a multipart upload is open (or the daemon got past it), then
+      // kill at a random moment within the next maxDelay ms.
+      const started = Date.now();
+      while (d.running && Date.now() - started < 20_000 && (await openUploads(c, t.bucket)).length === 0) {
+        if (d.count((l) => l.msg.startsWith('sealed snapshot set')) > 0) break;
+        await sleep(20);
+      }
       await sleep(Math.random() * maxDelay);
       await d.kill('SIGKILL');
       const uploading = (await openUploads(c, t.bucket)).length > 0;

@@ -1,7 +1,7 @@
 /**
  * Sealing straight into a Ceph RADOS Gateway bucket and restoring from it: a 4-shard DFS set and a real
- * redis-server dump; `list` shows them; `restore` into an empty directory is byte-identical and
- * redis-server loads the dump with every key.
+ * redis-server dump; `list` shows them; `verify` and `rewrap` work on the bucket; `restore` into an empty
+ * directory is byte-identical and redis-server loads the dump with every key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, mkdir } from 'node:fs/promises';
@@ -72,11 +72,32 @@ describe('sealed sets in a Ceph bucket', () => {
     res = await runCli(['verify', '--from', url, '--all', '--key-file', ws.keyFile], { env });
     expect(res.code, res.stderr).toBe(0);
 
-    // restore the DFS set into an empty directory: byte-identical.
+    // rewrap in the bucket: the sets now open with a new key alone.
+    const key2 = join(ws.root, 'key2');
+    expect((await runCli(['keygen', '--out', key2])).code).toBe(0);
+    res = await runCli(
+      [
+        'rewrap',
+        '--from',
+        url,
+        '--key-file',
+        ws.keyFile,
+        '--to-key',
+        `file:${key2}`,
+        '--drop-key',
+        `file:${ws.keyFile}`,
+      ],
+      { env },
+    );
+    expect(res.code, res.stderr).toBe(0);
+
+    // restore the DFS set into an empty directory with the new key: byte-identical.
     const dfsOut = join(ws.root, 'restored-dfs');
     res = await runCli(
-      ['restore', '--from', url, '--set', listed[1]!.setId, '--to', dfsOut, '--key-file', ws.keyFile],
-      { env },
+      ['restore', '--from', url, '--set', listed[1]!.setId, '--to', dfsOut, '--key-file', key2],
+      {
+        env,
+      },
     );
     expect(res.code, res.stderr).toBe(0);
     for (const [name, bytes] of dfs.contents)
@@ -85,7 +106,7 @@ describe('sealed sets in a Ceph bucket', () => {
     // restore the newest (the redis dump); redis-server loads it with every key.
     const rdbOut = join(ws.root, 'restored-rdb');
     await mkdir(rdbOut, { mode: 0o700 });
-    res = await runCli(['restore', '--from', url, '--latest', '--to', rdbOut, '--key-file', ws.keyFile], {
+    res = await runCli(['restore', '--from', url, '--latest', '--to', rdbOut, '--key-file', key2], {
       env,
     });
     expect(res.code, res.stderr).toBe(0);

@@ -195,11 +195,9 @@ describe('crash safety with a bucket (SIGKILL)', () => {
     let maxDelay = 400;
     for (let i = 0; i < runs; i++) {
       const kind = i % 3 === 0 ? 'rdb' : 'dfs';
-      // 9–16 MiB per file: two parts of 8 MiB, so kills land between and inside part uploads.
-      const size = (9 + ((i * 7) % 8)) * 1024 * 1024;
-      snapshots.push(
-        await writeSnapshot(t.ws.df, `dump-run${String(i).padStart(4, '0')}`, kind, 1 + (i % 2), size),
-      );
+      // 9–12 MiB per file: two parts of 8 MiB, so kills land between and inside part uploads.
+      const size = (9 + ((i * 7) % 4)) * 1024 * 1024;
+      snapshots.push(await writeSnapshot(t.ws.df, `dump-run${String(i).padStart(4, '0')}`, kind, 1, size));
       const d = Daemon.start(t.args('--log-level', 'info'), c.env);
       await d.waitFor((l) => l.msg === 'watching for finished snapshots', 60_000);
       // Aim at the upload: wait until a multipart upload is open (or the daemon got past it), then

@@ -46,7 +46,7 @@ export function storeError(err: unknown, location: string, endpoint: string, act
   }
   if (name === 'CredentialsProviderError') {
     return new UserError(
-      `${location}: no S3 credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role (IRSA, instance profile)`,
+      `${location}: no S3 credentials found; set them in the environment or AWS_PROFILE, or give the host a role (IRSA, instance profile)`,
       1,
       { cause: err },
     );

@@ -6,7 +6,7 @@
  * and no object outside a committed set.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -15,8 +15,8 @@ import { Daemon } from '../helpers/daemon.js';
 import { ceph, newBucket, type Ceph } from '../helpers/ceph.js';
 import { allKeys, openUploads, readS3Set, s3Store } from '../helpers/ceph-sets.js';
 import { writeDfsSet, writeRdbFile } from '../helpers/dfs-writer.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
-import type { WrittenSnapshot } from '../watch/invariant.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
+import type { WrittenSnapshot } from '../helpers/watch-invariant.js';
 import { createHash } from 'node:crypto';
 
 let c: Ceph;

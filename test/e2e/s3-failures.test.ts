@@ -12,7 +12,7 @@ import { ceph, newBucket, startExtraGateway, stopExtraGateway, type Ceph } from 
 import { readS3Set, s3Store } from '../helpers/ceph-sets.js';
 import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { closedPort, freePort } from '../helpers/ports.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 
 let c: Ceph;
 let ws: Workspace;

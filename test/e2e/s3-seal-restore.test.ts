@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { ceph, newBucket, type Ceph } from '../helpers/ceph.js';
 import { writeDfsSet } from '../helpers/dfs-writer.js';
 import { RedisServer, fillRedis, readRedis } from '../helpers/redis-server.js';
-import { workspace, type Workspace } from '../watch/fixtures.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 
 let c: Ceph;
 let ws: Workspace;

@@ -6,6 +6,7 @@
  *   PREFIX/INSTANCE/SETID/ATTEMPT/NAME.sg      one per snapshot file
  *   PREFIX/INSTANCE/SETID/ATTEMPT/set.json, status.json
  *   PREFIX/INSTANCE/quarantine/SETID-TIME.commit   the commit of a quarantined set (its data is kept)
+ *   PREFIX/INSTANCE/writer.lock                the single writer's lock object (writer-lock.ts)
  *
  * Every staging of a set writes under a fresh random ATTEMPT, so a retry or a second writer never
  * overwrites objects another commit points at; the commit names its attempt.
@@ -37,6 +38,10 @@ export class BucketLayout {
 
   attemptRoot(instance: string, setId: string, attempt: string): string {
     return `${this.setRoot(instance, setId)}${attempt}/`;
+  }
+
+  lockKey(instance: string): string {
+    return `${this.instanceRoot(instance)}writer.lock`;
   }
 
   quarantineKey(instance: string, setId: string, at: number): string {

@@ -16,19 +16,21 @@ import { UserError } from '../../errors.js';
 import { SetLockedError } from '../errors.js';
 import { SET_INFO_FILE, STATUS_FILE, isSetFile, isSetId } from '../names.js';
 import { parseNote, type SetInfo, type SetStatus } from '../set-info.js';
-import type { StagedSet, Store, StoredFile } from '../store.js';
+import type { StagedSet, Store, StoredFile, WriterLock } from '../store.js';
 import { endpointOf, makeS3Client } from './client.js';
 import { httpStatus, isObjectLocked, s3ErrorName, storeError } from './errors.js';
 import { BucketLayout, COMMIT_SUFFIX, QUARANTINE, newAttempt, parseCommit, type Commit } from './layout.js';
-import { listCurrent, listUploads, listVersions } from './listing.js';
+import { listCurrent, listUploads, listVersions, type ObjectVersion } from './listing.js';
+import type { Bucket } from './bucket.js';
 import { S3StagedSet } from './staged-set.js';
+import { BucketLock } from './writer-lock.js';
 import { putSmall, uploadStream, type ObjectLock } from './upload.js';
 import type { BucketLocation, S3Settings } from './settings.js';
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PART_CONCURRENCY = 4;
 
-export class S3Store implements Store {
+export class S3Store implements Store, Bucket {
   readonly local = false;
   readonly bucket: string;
   readonly layout: BucketLayout;
@@ -139,34 +141,44 @@ export class S3Store implements Store {
   }
 
   /**
-   * The commit of a published set. In a versioned bucket the first version written since the key was
-   * last deleted wins, so a second writer's commit (on servers that ignore If-None-Match there) is never
-   * the one read.
+   * The versions of exactly `key` written since it was last deleted, newest first (as S3 lists them).
+   * The last one is the first written: in a versioned bucket it decides, so a second writer's version
+   * (on servers that ignore If-None-Match there) never counts.
    */
+  async liveVersions(key: string): Promise<ObjectVersion[]> {
+    const versions = (
+      await this.call('listing versions', () => listVersions(this.client, this.bucket, key))
+    ).filter((v) => v.key === key);
+    if (versions.some((v) => v.deleteMarker && v.isLatest)) return [];
+    const lastDeleted = Math.max(0, ...versions.filter((v) => v.deleteMarker).map((v) => v.lastModified));
+    return versions.filter((v) => !v.deleteMarker && v.lastModified >= lastDeleted);
+  }
+
+  /** The text of one version of an object (the current one when `versionId` is undefined). */
+  async getText(key: string, versionId: string | undefined, action: string): Promise<string> {
+    return this.call(action, async () => {
+      const r = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
+        }),
+      );
+      return (await r.Body?.transformToString('utf8')) ?? '';
+    });
+  }
+
+  /** The commit of a published set: the first version of its commit object since it was last deleted. */
   async commitOf(setId: string): Promise<Commit | undefined> {
     const cached = this.commits.get(setId);
     if (cached) return cached;
     const instance = await this.instanceName();
     if (instance === undefined) return undefined;
     const key = this.layout.commitKey(instance, setId);
-    const versions = (
-      await this.call('reading a commit object', () => listVersions(this.client, this.bucket, key))
-    ).filter((v) => v.key === key);
-    if (versions.length === 0 || versions.some((v) => v.deleteMarker && v.isLatest)) return undefined;
-    const lastDeleted = Math.max(0, ...versions.filter((v) => v.deleteMarker).map((v) => v.lastModified));
-    const live = versions.filter((v) => !v.deleteMarker && v.lastModified >= lastDeleted);
+    const live = await this.liveVersions(key);
     const winner = live[live.length - 1];
     if (!winner) return undefined;
-    const text = await this.call('reading a commit object', async () => {
-      const r = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          ...(winner.versionId ? { VersionId: winner.versionId } : {}),
-        }),
-      );
-      return (await r.Body?.transformToString('utf8')) ?? '';
-    });
+    const text = await this.getText(key, winner.versionId, 'reading a commit object');
     const commit = parseCommit(text, `s3://${this.bucket}/${key}`);
     if (commit.setId !== setId)
       throw new UserError(`s3://${this.bucket}/${key}: commit names set ${commit.setId}`);
@@ -338,6 +350,20 @@ export class S3Store implements Store {
     return { locked, deleted };
   }
 
+  /** Deletes one version of an object (best effort: Object Lock may keep it). */
+  async deleteVersion(key: string, versionId: string): Promise<void> {
+    await this.client
+      .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }))
+      .catch(() => undefined);
+  }
+
+  /** Hides an object: deletes it, or adds a delete marker in a versioned bucket (allowed under Object Lock). */
+  async hide(key: string): Promise<void> {
+    await this.call('deleting', () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
   async removeSet(setId: string): Promise<void> {
     const instance = await this.writerInstance();
     const key = this.layout.commitKey(instance, setId);
@@ -362,9 +388,7 @@ export class S3Store implements Store {
     // A plain delete (a delete marker in a versioned bucket, allowed under Object Lock) hides the set;
     // its data objects stay where the quarantine record points.
     const key = this.layout.commitKey(instance, setId);
-    await this.call('quarantining a set', () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
-    );
+    await this.hide(key);
     this.commits.delete(setId);
     return `s3://${this.bucket}/${target}`;
   }
@@ -422,6 +446,17 @@ export class S3Store implements Store {
           await this.deleteAll(this.layout.attemptRoot(instance, setId, attempt));
       }
     }
+  }
+
+  /** One `watch` per instance in a bucket: a lock object beside its sets (writer-lock.ts). */
+  async lockForWriting(purpose: string): Promise<WriterLock> {
+    const instance = await this.writerInstance();
+    return BucketLock.acquire(
+      this,
+      this.layout.lockKey(instance),
+      `${this.location} (instance ${instance})`,
+      purpose,
+    );
   }
 
   close(): Promise<void> {

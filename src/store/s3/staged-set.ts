@@ -8,8 +8,7 @@ import type { SetInfo } from '../set-info.js';
 import type { StagedSet } from '../store.js';
 import { httpStatus, s3ErrorName } from './errors.js';
 import type { Commit } from './layout.js';
-import { listVersions } from './listing.js';
-import type { S3Store } from './s3-store.js';
+import type { Bucket } from './bucket.js';
 import { uploadStream, type ObjectLock } from './upload.js';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 
@@ -18,7 +17,7 @@ export class S3StagedSet implements StagedSet {
   private done = false;
 
   constructor(
-    private readonly store: S3Store,
+    private readonly store: Bucket,
     private readonly instance: string,
     readonly setId: string,
     private readonly attempt: string,
@@ -95,11 +94,7 @@ export class S3StagedSet implements StagedSet {
    */
   private async checkFirstVersion(key: string, ours: string): Promise<void> {
     const s = this.store;
-    const versions = (
-      await s.call('checking the commit', () => listVersions(s.client, s.bucket, key))
-    ).filter((v) => v.key === key);
-    const lastDeleted = Math.max(0, ...versions.filter((v) => v.deleteMarker).map((v) => v.lastModified));
-    const live = versions.filter((v) => !v.deleteMarker && v.lastModified >= lastDeleted);
+    const live = await s.liveVersions(key);
     const winner = live[live.length - 1];
     if (!winner || winner.versionId === ours) return;
     await s.client

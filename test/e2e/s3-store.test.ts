@@ -12,14 +12,15 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { runCli } from '../../helpers/cli.js';
-import { ceph, newBucket, type Ceph } from '../../helpers/ceph.js';
-import { allKeys, s3Store } from '../../helpers/ceph-sets.js';
-import { writeRdbFile } from '../../helpers/dfs-writer.js';
-import { workspace, type Workspace } from '../../watch/fixtures.js';
-import { applyRetentionReport } from '../../../src/seal/retention.js';
-import { SetLockedError } from '../../../src/store/errors.js';
-import type { S3Store } from '../../../src/store/s3/s3-store.js';
+import { runCli } from '../helpers/cli.js';
+import { Daemon } from '../helpers/daemon.js';
+import { ceph, newBucket, type Ceph } from '../helpers/ceph.js';
+import { allKeys, s3Store } from '../helpers/ceph-sets.js';
+import { writeRdbFile } from '../helpers/dfs-writer.js';
+import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
+import { applyRetentionReport } from '../../src/seal/retention.js';
+import { SetLockedError } from '../../src/store/errors.js';
+import type { S3Store } from '../../src/store/s3/s3-store.js';
 
 let c: Ceph;
 let ws: Workspace;
@@ -65,6 +66,57 @@ describe('S3Store against Ceph', () => {
     for await (const ch of reader.read(SET, 'manifest.sgm')) chunks.push(ch);
     expect(Buffer.concat(chunks).toString()).toBe('first writer');
     for (const s of [first, second, reader]) await s.close();
+  });
+
+  it.each([
+    ['a plain bucket', { versioned: false }],
+    ['a versioned bucket', { versioned: true }],
+  ])(
+    'one writer per instance: the lock object refuses a second holder until released (%s)',
+    async (_w, opts) => {
+      const bucket = await newBucket(c, opts);
+      const url = `s3://${bucket}/l`;
+      const a = s3Store(c, url, 'db');
+      const b = s3Store(c, url, 'db');
+      const lock = await a.lockForWriting('watch');
+      await expect(b.lockForWriting('watch')).rejects.toThrow(
+        new RegExp(
+          `s3://${bucket}/l \\(instance db\\) is in use by another snapshot-guard \\(watch, pid ${process.pid}`,
+        ),
+      );
+      // Another instance in the same bucket has its own lock.
+      const other = s3Store(c, url, 'db-2');
+      await (await other.lockForWriting('watch')).release();
+      await lock.release();
+      await (await b.lockForWriting('watch')).release();
+      expect((await allKeys(c, bucket)).filter((k) => k.endsWith('writer.lock'))).toEqual([]);
+      for (const s of [a, b, other]) await s.close();
+    },
+  );
+
+  it('a second watch on the same bucket and instance exits naming the holder; a killed holder is taken over', async () => {
+    const bucket = await newBucket(c);
+    const url = `s3://${bucket}/w`;
+    const args = (...extra: string[]) => {
+      const a = ws.args('--instance', 'db', ...extra);
+      a[a.indexOf('--out') + 1] = url;
+      return a;
+    };
+    const first = Daemon.start(args(), c.env);
+    try {
+      await first.waitFor((l) => l.msg === 'watching for finished snapshots', 60_000);
+      const second = await runCli(['watch', ...args('--once')], { env: c.env });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(
+        `${url} (instance db) is in use by another snapshot-guard (watch, pid ${first.child.pid}`,
+      );
+      expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await first.kill('SIGKILL');
+    }
+    // The holder is gone (same host, its pid no longer runs): the next watch takes the lock over.
+    const next = await runCli(['watch', ...args('--once')], { env: c.env });
+    expect(next.code, next.stderr).toBe(0);
   });
 
   it('Object Lock: every object carries retention, deleting a locked object fails, retention skips and reports', async () => {

@@ -429,8 +429,11 @@ export class S3Store implements Store, Bucket {
     }
     const kept = new Set<string>(); // "setId/attempt" that a commit or quarantine record points at
     for (const setId of committed) {
-      if ((attempts.get(setId)?.size ?? 0) === 0) continue;
-      const c = await this.commitOf(setId);
+      const tried = attempts.get(setId);
+      if (!tried) continue;
+      // One attempt beside a commit is the committed one (keeping it is the safe side); only a set
+      // with several needs its commit read to tell which to keep.
+      const c = tried.size === 1 ? { attempt: [...tried][0] } : await this.commitOf(setId);
       if (c) kept.add(`${setId}/${c.attempt}`);
     }
     for (const q of quarantined) {

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // - unit:        no processes, no network, no sleeps — seconds;
 // - property:    randomised properties of the format (fast-check);
 // - integration: the CLI as a process, key-service emulators over HTTP, deploy files checked by tools;
-// - e2e:         real redis-server, real tmpfs, real SIGKILL, whole daemons.
+// - e2e:         real redis-server, real tmpfs, real SIGKILL, whole daemons, a real Ceph S3 gateway.
 // Tests that start processes run in forked workers so a killed child or a full tmpfs cannot disturb
 // another test's event loop.
 export default defineConfig({
@@ -17,7 +17,15 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       { extends: true, test: { name: 'property', include: ['test/property/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Starts nothing by itself: the first S3 test starts Ceph once for the run; this stops it.
+          globalSetup: ['test/helpers/ceph-global.ts'],
+        },
+      },
     ],
   },
 });

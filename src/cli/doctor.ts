@@ -14,6 +14,7 @@ import { scanDirectory } from '../snapshots/scan.js';
 import { SnapshotUnreadableError } from '../snapshots/source-changed.js';
 import { assertReadable } from '../snapshots/stable-source.js';
 import { NoStoreError } from '../store/errors.js';
+import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { unwrapSetKey } from '../store/sealed-set.js';
 import type { Store } from '../store/store.js';
@@ -138,11 +139,12 @@ export function doctorCommand(): Command {
     );
   addKeyOptions(cmd);
   addAuditSourceOptions(cmd, { dirAndUrl: false });
+  addS3Options(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
     const audit = auditInputsFrom(opts);
     const r = new Report();
     const dir = resolve(opts.dir as string);
-    const out = openStore(opts.out as string, '--out');
+    const out = openStore(opts.out as string, '--out', s3SettingsFrom(opts));
     r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;

@@ -13,6 +13,7 @@ import { giveToOwnerOf } from '../store/local/ownership.js';
 import { scanDirectory } from '../snapshots/scan.js';
 import { chooseSets } from '../store/choose.js';
 import { NoStoreError } from '../store/errors.js';
+import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { parseIntegerIn, threadsOption } from './common.js';
@@ -106,8 +107,9 @@ export function restoreCommand(): Command {
     )
     .addOption(threadsOption('one per CPU (up to 8) for a set of one file of 64 MiB or more, else 1'));
   addKeyOptions(cmd);
+  addS3Options(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from');
+    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
     const to = resolve(opts.to as string);
     const choice = { set: opts.set as string | undefined, latest: opts.latest as boolean };
     if ((choice.set === undefined) === !choice.latest) {

@@ -10,6 +10,7 @@ import {
 import type { KeyProvider } from '../keys/provider.js';
 import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
 import { chooseSets } from '../store/choose.js';
+import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { parseIntegerIn } from './common.js';
@@ -83,8 +84,9 @@ export function rewrapCommand(): Command {
         .default(2),
     );
   addKeyOptions(cmd);
+  addS3Options(cmd, { write: true });
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from');
+    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
     const toSpecs = (opts.toKey as string[] | undefined) ?? [];
     const dropItems = (opts.dropKey as string[] | undefined) ?? [];
     if (toSpecs.length === 0 && dropItems.length === 0) {

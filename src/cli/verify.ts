@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { verifyAndRecord } from '../store/verify.js';
 import { chooseSets } from '../store/choose.js';
@@ -22,8 +23,9 @@ export function verifyCommand(): Command {
         .default(2),
     );
   addKeyOptions(cmd);
+  addS3Options(cmd);
   return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from');
+    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
     const ids = await chooseSets(
       from,
       { set: opts.set as string | undefined, latest: opts.latest as boolean, all: opts.all as boolean },

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
+import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { lockDragonflyDir } from '../snapshots/dir-lock.js';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
@@ -118,6 +119,7 @@ export function watchCommand(): Command {
       ).argParser(parseDuration('--audit-every')),
     );
   addAuditSourceOptions(cmd, { dirAndUrl: false });
+  addS3Options(cmd, { write: true });
   return cmd.action(async (opts: ParsedOptions) => {
     const log = createLogger(opts.logLevel as LevelWithSilent);
     const audit = auditInputsFrom(opts); // usage errors (--accept) before anything starts
@@ -130,7 +132,7 @@ export function watchCommand(): Command {
         2,
       );
     rejectRemoteDir(opts.dir as string);
-    const store = openStore(opts.out as string, '--out');
+    const store = openStore(opts.out as string, '--out', s3SettingsFrom(opts));
     const strict = Boolean(opts.strictPermissions);
     // Everything is checked before anything is created.
     const dirs = await checkDirectories({

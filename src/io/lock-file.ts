@@ -44,7 +44,7 @@ function startTicksOf(pid: number): number | undefined {
   }
 }
 
-function me(purpose: string): LockHolder {
+export function me(purpose: string): LockHolder {
   return {
     pid: process.pid,
     host: hostname(),

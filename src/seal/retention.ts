@@ -3,6 +3,7 @@
  * any configured rule keeps it; the newest verified set is always kept; only published sets are ever
  * removed, and the store makes each one invisible before deleting its files.
  */
+import { SetLockedError } from '../store/errors.js';
 import { timeFromSetId } from '../store/names.js';
 import type { Store } from '../store/store.js';
 
@@ -44,16 +45,25 @@ export function futureSetTime(ids: string[], now: number): string | undefined {
     : undefined;
 }
 
+/** A set retention wanted gone that the store keeps (S3 Object Lock): skipped, tried again next time. */
+export interface LockedSkip {
+  setId: string;
+  reason: string;
+}
+
 export interface RetentionOutcome {
   removed: string[];
   /** Set when the newest set's time is in the future. */
   futureSetTime?: string;
+  /** Sets Object Lock kept (each also logged). */
+  locked?: LockedSkip[];
 }
 
 export async function applyRetention(
   store: Store,
   policy: RetentionPolicy,
   now = Date.now(),
+  log?: { warn: (obj: object, msg: string) => void },
 ): Promise<RetentionOutcome> {
   if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return { removed: [] };
   const ids = await store.listSets();
@@ -64,8 +74,18 @@ export async function applyRetention(
       break;
     }
   }
-  const doomed = setsToDelete(ids, policy, newestVerified);
-  for (const id of doomed) await store.removeSet(id);
+  const removed: string[] = [];
+  const locked: LockedSkip[] = [];
+  for (const id of setsToDelete(ids, policy, newestVerified)) {
+    try {
+      await store.removeSet(id);
+      removed.push(id);
+    } catch (err) {
+      if (!(err instanceof SetLockedError)) throw err;
+      locked.push({ setId: id, reason: err.message });
+      log?.warn({ setId: id, reason: err.message }, 'retention skipped a set under Object Lock');
+    }
+  }
   const future = futureSetTime(ids, now);
-  return { removed: doomed, ...(future ? { futureSetTime: future } : {}) };
+  return { removed, ...(locked.length > 0 ? { locked } : {}), ...(future ? { futureSetTime: future } : {}) };
 }

@@ -4,6 +4,7 @@
  * is durable and verified (no snapshot is ever lost).
  */
 import { lstat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
 import { encryptFile } from '../format/file.js';
@@ -19,7 +20,7 @@ import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
 import { assertReadable, stableSource } from '../snapshots/stable-source.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
-import { checkPublishedFiles, openWithKey } from '../store/sealed-set.js';
+import { checkPublishedFiles, openWithKey, verifyOpened } from '../store/sealed-set.js';
 import type { SetInfo } from '../store/set-info.js';
 import type { StagedSet, Store } from '../store/store.js';
 import type { AuthenticatedFile } from '../files/authenticate.js';
@@ -88,18 +89,23 @@ async function* once(buf: Buffer): AsyncGenerator<Buffer> {
   yield await Promise.resolve(buf);
 }
 
-/** Encrypts one file into the staged set: by a worker thread into a local path, or streamed to the store. */
+/**
+ * Encrypts one file into the staged set: by a worker thread into a local path (authenticated by reading
+ * it back before publishing), or streamed to a remote store. A streamed file is hashed on its way out,
+ * so the manifest records the digest of exactly what was sent; the committed set is read back and
+ * authenticated in full after publishing (verifyRemote).
+ */
 async function encryptInto(
   staged: StagedSet,
   file: SnapshotFile,
   target: EncryptTarget & { segmentSize: number },
   workers: FileWorkers,
-): Promise<void> {
+): Promise<AuthenticatedFile | undefined> {
   const name = encryptedNameFor(file.name);
   const out = staged.localPath(name);
   if (out !== undefined) {
     await workers.run({ kind: 'encrypt', source: file, out, ...target });
-    return;
+    return undefined;
   }
   const header = {
     version: FORMAT_VERSION,
@@ -107,7 +113,25 @@ async function encryptInto(
     context: target.context,
     wrappedKeys: target.wrappedKeys,
   };
-  await staged.write(name, encryptFile(stableSource(file), header, target.dataKey));
+  let plaintextBytes = 0;
+  const counted = (async function* () {
+    for await (const c of stableSource(file)) {
+      plaintextBytes += c.length;
+      yield c;
+    }
+  })();
+  const payload = createHash('sha256');
+  let headerBytes = -1;
+  const hashed = (async function* () {
+    // encryptFile yields the encoded header first, then the payload.
+    for await (const c of encryptFile(counted, header, target.dataKey)) {
+      if (headerBytes < 0) headerBytes = c.length;
+      else payload.update(c);
+      yield c;
+    }
+  })();
+  const encryptedBytes = await staged.write(name, hashed);
+  return { plaintextBytes, payloadSha256: payload.digest('hex'), encryptedBytes };
 }
 
 /** Authenticates one staged file (read back from where it was written). */
@@ -118,7 +142,7 @@ function authenticateStaged(
   workers: FileWorkers,
 ): Promise<AuthenticatedFile> {
   const path = staged.localPath(encryptedNameFor(file.name));
-  if (path === undefined) throw new Error('a remote store must verify after publishing'); // TODO(s3)
+  if (path === undefined) throw new Error(`${file.name}: a streamed file is verified after publishing`);
   return workers.run<AuthenticatedFile>({
     kind: 'authenticate',
     path,
@@ -153,14 +177,15 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
     const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
     let sealed: SealedFile[];
     try {
-      await timed(cfg, 'encrypt', () =>
+      const streamed = await timed(cfg, 'encrypt', () =>
         mapLimit(set.files, cfg.parallelism, (file) => encryptInto(staged, file, target(file.name), workers)),
       );
       // Read every staged file back and authenticate it; the digests recorded in the manifest come from
       // this read-back, so what is published is exactly what was verified.
       sealed = await timed(cfg, 'verify', () =>
         mapLimit(set.files, cfg.parallelism, async (file) => {
-          const checked = await authenticateStaged(staged, file, key.plaintext, workers);
+          const i = set.files.indexOf(file);
+          const checked = streamed[i] ?? (await authenticateStaged(staged, file, key.plaintext, workers));
           if (checked.plaintextBytes !== file.size) {
             throw new IntegrityError(
               `${cfg.store.where(setId, encryptedNameFor(file.name))}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,
@@ -201,6 +226,10 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
       );
     }
     await checkPublishedFiles(cfg.store, published);
+    // A remote store: read every committed object back and authenticate it against the manifest
+    // (header MAC, every segment, size, payload digest) before the plaintext may go.
+    if (!cfg.store.local)
+      await timed(cfg, 'verify', () => verifyOpened(cfg.store, published, cfg.parallelism));
     await cfg.store.writeStatus(setId, { verifiedAt: new Date().toISOString(), ok: true });
     crashPoint('after-verify');
     return manifest;

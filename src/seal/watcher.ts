@@ -278,7 +278,12 @@ export class Watcher {
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
     await this.housekeeping('retention', async () => {
-      const { removed, futureSetTime } = await applyRetention(this.cfg.store, this.cfg.retention);
+      const { removed, futureSetTime } = await applyRetention(
+        this.cfg.store,
+        this.cfg.retention,
+        Date.now(),
+        this.log,
+      );
       if (removed.length > 0) this.log.info({ removed }, 'retention removed old sealed sets');
       if (futureSetTime)
         this.reportOnce(

@@ -9,3 +9,14 @@ export class NoStoreError extends UserError {
     this.name = 'NoStoreError';
   }
 }
+
+/** removeSet hit an object the store will not delete yet (S3 Object Lock): the set stays, untouched. */
+export class SetLockedError extends UserError {
+  constructor(
+    readonly setId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SetLockedError';
+  }
+}

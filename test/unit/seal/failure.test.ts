@@ -4,7 +4,7 @@ import { IntegrityError, UserError } from '../../../src/errors.js';
 import { KeyProviderError } from '../../../src/keys/errors.js';
 import { failureReason } from '../../../src/seal/failure.js';
 import { openFailure, SourceChangedError } from '../../../src/snapshots/source-changed.js';
-import { Backoff } from '../../../src/util/backoff.js';
+import { Backoff, retry } from '../../../src/util/backoff.js';
 
 const errno = (code: string) => Object.assign(new Error(code), { code });
 
@@ -38,7 +38,7 @@ describe('failureReason', () => {
 });
 
 describe('Backoff', () => {
-  it('grows exponentially with full jitter up to the cap, and resets after a success', () => {
+  it('grows exponentially with equal jitter up to the cap, and resets after a success', () => {
     const top = new Backoff(1000, 8000, () => 1);
     expect([top.next(), top.next(), top.next(), top.next(), top.next()]).toEqual([
       1000, 2000, 4000, 8000, 8000,
@@ -47,6 +47,55 @@ describe('Backoff', () => {
     top.reset();
     expect(top.next()).toBe(1000);
     const bottom = new Backoff(1000, 8000, () => 0);
-    expect(bottom.next()).toBe(500); // never a busy loop: at least half the initial delay
+    expect([bottom.next(), bottom.next()]).toEqual([500, 1000]); // never below half the ceiling
+  });
+});
+
+describe('retry', () => {
+  const policy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 250 };
+  it('retries transient failures with growing waits, up to the attempts', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const out = await retry(
+      policy,
+      () => true,
+      async () => {
+        if (++calls < 4) throw new Error('busy');
+        return 'ok';
+      },
+      async (ms) => void waits.push(ms),
+    );
+    expect(out).toBe('ok');
+    expect(waits).toHaveLength(3);
+    expect(
+      waits.every((w, i) => w >= Math.min(250, 100 * 2 ** i) / 2 && w <= Math.min(250, 100 * 2 ** i)),
+    ).toBe(true);
+  });
+
+  it('throws at once on a failure that is not transient, and the last error after the attempts', async () => {
+    let calls = 0;
+    const wait = async () => undefined;
+    await expect(
+      retry(
+        policy,
+        () => false,
+        async () => {
+          calls++;
+          throw new Error('denied');
+        },
+        wait,
+      ),
+    ).rejects.toThrow('denied');
+    expect(calls).toBe(1);
+    await expect(
+      retry(
+        policy,
+        () => true,
+        async (n) => {
+          throw new Error(`try ${n}`);
+        },
+        wait,
+      ),
+    ).rejects.toThrow('try 4');
   });
 });

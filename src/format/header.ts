@@ -16,6 +16,7 @@ import {
   MAX_SET_ID_LENGTH,
   MAX_WRAPPED_BLOB_LENGTH,
   MAX_WRAPPED_KEYS,
+  MIN_HEADER_LENGTH,
   MIN_SEGMENT_SIZE,
   PREAMBLE_LENGTH,
 } from './limits.js';
@@ -76,6 +77,22 @@ function checkHeaderFields(h: Header): void {
     if (Buffer.byteLength(k.keyId) > MAX_KEY_ID_LENGTH) err('key id too long');
     if (k.blob.length < 1 || k.blob.length > MAX_WRAPPED_BLOB_LENGTH) err('wrapped key size');
   }
+  const twice = duplicateCopy(h.wrappedKeys);
+  if (twice) err(`two wrapped copies for ${twice}`);
+}
+
+/**
+ * "provider:keyId" of a key that has two copies in one header, if any. Two copies for one key can only
+ * disagree (or be redundant), so the format allows one per (provider, key id).
+ */
+function duplicateCopy(keys: { provider: string; keyId: string }[]): string | undefined {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const id = JSON.stringify([k.provider, k.keyId]);
+    if (seen.has(id)) return `${k.provider}:${k.keyId}`;
+    seen.add(id);
+  }
+  return undefined;
 }
 
 function boundFields(h: Header): Buffer {
@@ -149,8 +166,8 @@ export function headerLengthFromPreamble(preamble: Buffer): number {
   if (length > MAX_HEADER_LENGTH) {
     throw new IntegrityError(`header length ${length} exceeds the limit of ${MAX_HEADER_LENGTH} bytes`);
   }
-  if (length < PREAMBLE_LENGTH + HEADER_MAC_LENGTH) {
-    throw new IntegrityError(`header length ${length} is too small`);
+  if (length < MIN_HEADER_LENGTH) {
+    throw new IntegrityError(`header length ${length} is too small (at least ${MIN_HEADER_LENGTH})`);
   }
   return length;
 }
@@ -183,6 +200,8 @@ export function decodeHeader(raw: Buffer): ParsedHeader {
     wrappedKeys.push({ provider, keyId, blob });
   }
   if (r.remaining !== 0) throw new IntegrityError('header is corrupt: unexpected bytes before the MAC');
+  const twice = duplicateCopy(wrappedKeys);
+  if (twice) throw new IntegrityError(`header is corrupt: two wrapped copies for ${twice}`);
   const associatedData = Buffer.concat([raw.subarray(0, 10), raw.subarray(PREAMBLE_LENGTH, boundEnd)]);
   return {
     version,

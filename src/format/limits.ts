@@ -6,6 +6,11 @@ export const FORMAT_VERSION = 1;
 export const PREAMBLE_LENGTH = 14;
 export const HEADER_MAC_LENGTH = 32;
 export const MAX_HEADER_LENGTH = 65536;
+/**
+ * The smallest header that can be valid: preamble 14, segment size 4, created-at 8, three empty str16
+ * texts 6, key count 1, one wrapped key with a 1-byte provider, an empty key id and a 1-byte blob 7, MAC 32.
+ */
+export const MIN_HEADER_LENGTH = 72;
 
 export const MIN_SEGMENT_SIZE = 128;
 export const MAX_SEGMENT_SIZE = 64 * 1024 * 1024;

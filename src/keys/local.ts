@@ -4,9 +4,9 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { UserError, errnoCode } from '../errors.js';
 import { ByteWriter } from '../format/bytes.js';
+import { KEY_FILE_PREFIX, encodeKeyFileText, parseKeyFileText } from '../format/key-file.js';
 import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
 
-const KEY_FILE_PREFIX = 'snapshot-guard-key-v1:';
 const WRAP_AAD_LABEL = 'snapshot-guard v1 local wrap';
 
 /** Associated data of a local wrap: label ‖ 0x00 ‖ str16(instance) ‖ str16(set id) (docs/FORMAT.md). */
@@ -25,7 +25,7 @@ export function localKeyFingerprint(kek: Buffer): string {
 }
 
 export function encodeKeyFile(kek: Buffer): string {
-  return `${KEY_FILE_PREFIX}${kek.toString('base64')}\n`;
+  return encodeKeyFileText(kek);
 }
 
 /** Writes a new key file; refuses to overwrite; mode 0600 from creation on. */
@@ -79,11 +79,8 @@ export async function loadKeyFile(path: string): Promise<Buffer> {
   } catch (err) {
     throw new UserError(`cannot read key file ${path}: ${errnoCode(err) ?? String(err)}`);
   }
-  const line = text.trim();
-  const b64 = line.startsWith(KEY_FILE_PREFIX) ? line.slice(KEY_FILE_PREFIX.length) : '';
-  const key = Buffer.from(b64, 'base64');
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(b64) || key.length !== 32) {
-    key.fill(0);
+  const key = parseKeyFileText(text);
+  if (!key) {
     throw new UserError(
       `key file ${path} is malformed: expected one line "${KEY_FILE_PREFIX}<base64 of 32 bytes>" as written by snapshot-guard keygen`,
     );

@@ -3,6 +3,7 @@
 
     sg_decode.py --key-file KEY IN OUT     decrypt IN into OUT (OUT appears only if every byte verified)
     sg_decode.py --vectors DIR             check every test vector in DIR
+    sg_decode.py --key-file KEY --verify-set DIR   authenticate a whole sealed-set directory (section 12)
 
 Needs Python 3 and the `cryptography` package (Debian: python3-cryptography). Any failure prints one
 line to stderr and exits 1 (2 for usage errors).
@@ -32,6 +33,7 @@ VERSION = 1
 PREAMBLE = 14
 MAC_LEN = 32
 MAX_HEADER = 65536
+MIN_HEADER = 72  # preamble 14 + bound fields with empty texts 18 + key count 1 + smallest wrapped key 7 + MAC 32
 MIN_SEGMENT, MAX_SEGMENT = 128, 64 * 1024 * 1024
 MAX_CREATED_AT = 2**53 - 1
 MAX_INSTANCE, MAX_SET_ID, MAX_FILE_NAME = 255, 255, 1024
@@ -50,6 +52,13 @@ LOCAL_BLOB_LEN = 12 + 32 + 16
 MANIFEST_KIND = "snapshot-guard/set-manifest"
 MAX_MANIFEST = 1024 * 1024
 MAX_MANIFEST_FILES = 4096
+MAX_NAME_BYTES, MAX_SET_ID_BYTES = 252, 255
+TOP_MEMBERS = {"kind", "version", "setId", "instance", "sealedAt", "snapshotTime", "source", "files"}
+SOURCE_MEMBERS = {"format", "stem", "snapshotId", "shardCount"}
+FILE_MEMBERS = {"name", "role", "size", "encryptedSize", "payloadSha256"}
+ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MANIFEST_FILE, ENCRYPTED_SUFFIX = "manifest.sgm", ".sg"
 
 
 class DecodeError(Exception):
@@ -135,8 +144,8 @@ def read_header(f):
         raise DecodeError("parse", f"unsupported format version {version} (this decoder reads version {VERSION})")
     if length > MAX_HEADER:
         raise DecodeError("parse", f"header length {length} exceeds {MAX_HEADER}")
-    if length < PREAMBLE + MAC_LEN:
-        raise DecodeError("parse", f"header length {length} is below {PREAMBLE + MAC_LEN}")
+    if length < MIN_HEADER:
+        raise DecodeError("parse", f"header length {length} is below {MIN_HEADER}")
     rest = read_exact(f, length - PREAMBLE)
     if len(rest) < length - PREAMBLE:
         raise DecodeError("parse", "header is truncated")
@@ -164,6 +173,9 @@ def read_header(f):
         keys.append({"provider": provider, "key_id": key_id, "blob": blob})
     if r.pos != len(r.buf):
         raise DecodeError("parse", "unexpected bytes between the wrapped keys and the MAC")
+    ids = [(k["provider"], k["key_id"]) for k in keys]
+    if len(set(ids)) != len(ids):
+        raise DecodeError("parse", "two wrapped copies for the same provider and key id")
     return {
         "raw": raw,
         "segment_size": segment_size,
@@ -193,19 +205,21 @@ def verify_header_mac(header, data_key):
 
 
 def parse_key_text(text, where="key file"):
-    line = text.strip()
+    # Only ASCII space, tab, CR and LF may surround the line; the base64 must be canonical (the two unused
+    # bits of its last character zero), so that a key has exactly one spelling.
+    line = text.strip(" \t\r\n")
     b64 = line[len(KEY_FILE_PREFIX) :] if line.startswith(KEY_FILE_PREFIX) else ""
-    if not re.fullmatch(r"[A-Za-z0-9+/]{43}=", b64):
-        raise DecodeError("unwrap", f'{where} is malformed: expected "{KEY_FILE_PREFIX}<base64 of 32 bytes>"')
+    if not re.fullmatch(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", b64):
+        raise DecodeError("key-file", f'{where} is malformed: expected "{KEY_FILE_PREFIX}<base64 of 32 bytes>"')
     return base64.b64decode(b64)
 
 
 def load_key_file(path):
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
-        raise DecodeError("unwrap", f"key file {path} is not a regular file")
+        raise DecodeError("key-file", f"key file {path} is not a regular file")
     if st.st_mode & 0o077:
-        raise DecodeError("unwrap", f"key file {path} is accessible by group or others; chmod 600 {path}")
+        raise DecodeError("key-file", f"key file {path} is accessible by group or others; chmod 600 {path}")
     with open(path, "r", encoding="utf-8") as f:
         return parse_key_text(f.read(), f"key file {path}")
 
@@ -281,6 +295,57 @@ def decrypt_payload(f, header, data_key, out):
 # ---- set manifest (section 12) ----
 
 
+def strict_json(text):
+    """RFC 8259 JSON with the manifest's extra rules: no duplicate member, only plain non-negative integers."""
+
+    def pairs(items):
+        names = [k for k, _ in items]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate member")
+        return dict(items)
+
+    def integer(t):
+        if not re.fullmatch(r"0|[1-9][0-9]*", t):
+            raise ValueError(f"number {t} is not a plain non-negative integer")
+        return int(t)
+
+    def not_allowed(t):
+        raise ValueError(f"number {t} is not a plain non-negative integer")
+
+    return json.loads(text, object_pairs_hook=pairs, parse_int=integer, parse_float=not_allowed, parse_constant=not_allowed)
+
+
+def name_problem(name, max_bytes):
+    if not isinstance(name, str) or name in ("", ".", ".."):
+        return "is not a name"
+    if "/" in name or CONTROL.search(name):
+        return "contains / or a control character"
+    try:
+        length = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "is not valid Unicode"
+    return f"is longer than {max_bytes} bytes" if length > max_bytes else None
+
+
+def completeness_problem(m):
+    """A set is complete: one .rdb, or DFS shards 0..N-1 in order and then its one summary (N = shardCount)."""
+    src, files = m["source"], m["files"]
+    stem = src["stem"]
+    if src["format"] == "rdb":
+        if src["snapshotId"] is not None or src["shardCount"] is not None:
+            return "an rdb set has no snapshotId or shardCount"
+        if len(files) != 1 or files[0]["role"] != "rdb" or files[0]["name"] != stem + ".rdb":
+            return f"an rdb set is exactly {stem}.rdb"
+        return None
+    n = src["shardCount"]
+    if not isinstance(src["snapshotId"], str) or src["snapshotId"] == "" or not isinstance(n, int):
+        return "a dfs set needs its snapshotId and shardCount"
+    want = [(f"{stem}-{i:04d}.dfs", "shard") for i in range(n)] + [(f"{stem}-summary.dfs", "summary")]
+    if [(f["name"], f["role"]) for f in files] != want:
+        return f"a dfs set lists shards 0..{n - 1} in order, then its summary"
+    return None
+
+
 def check_manifest(plaintext, header):
     def bad(m):
         raise DecodeError("manifest", f"set manifest is invalid: {m}")
@@ -288,25 +353,39 @@ def check_manifest(plaintext, header):
     if len(plaintext) > MAX_MANIFEST:
         bad("too large")
     try:
-        m = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        bad("not JSON")
+        m = strict_json(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        bad(f"not JSON as the format requires ({e})")
     if not isinstance(m, dict):
         bad("not an object")
     if m.get("kind") != MANIFEST_KIND:
         bad("wrong kind")
     if m.get("version") != 1 or isinstance(m.get("version"), bool):
         bad("unsupported manifest version")
+    if set(m) != TOP_MEMBERS:
+        bad("members differ from the specification")
     for k in ("setId", "instance", "sealedAt", "snapshotTime"):
         if not isinstance(m.get(k), str):
             bad(f"{k} missing")
+    if name_problem(m["setId"], MAX_SET_ID_BYTES):
+        bad("setId is not a valid directory name")
+    if len(m["instance"].encode("utf-8", "surrogatepass")) > MAX_INSTANCE:
+        bad("instance too long")
+    if not ISO_TIME.fullmatch(m["sealedAt"]) or not ISO_TIME.fullmatch(m["snapshotTime"]):
+        bad("sealedAt or snapshotTime")
     if m["setId"] != header["set_id"]:
         bad("set id differs from its header")
     if m["instance"] != header["instance"]:
         bad("instance differs from its header")
     src = m.get("source")
-    if not isinstance(src, dict) or src.get("format") not in ("dfs", "rdb") or not isinstance(src.get("stem"), str):
+    if not isinstance(src, dict) or set(src) != SOURCE_MEMBERS:
         bad("source")
+    if src.get("format") not in ("dfs", "rdb") or not isinstance(src.get("stem"), str):
+        bad("source")
+    if src["snapshotId"] is not None and not isinstance(src["snapshotId"], str):
+        bad("source.snapshotId")
+    if src["shardCount"] is not None and (not isinstance(src["shardCount"], int) or isinstance(src["shardCount"], bool)):
+        bad("source.shardCount")
     files = m.get("files")
     if not isinstance(files, list) or not 1 <= len(files) <= MAX_MANIFEST_FILES:
         bad("files")
@@ -315,8 +394,10 @@ def check_manifest(plaintext, header):
         if not isinstance(e, dict):
             bad("file entry")
         name = e.get("name")
-        if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
-            bad("file name")
+        if name_problem(name, MAX_NAME_BYTES):
+            bad(f"file name {name!r} {name_problem(name, MAX_NAME_BYTES)}")
+        if set(e) != FILE_MEMBERS:
+            bad(f"members of file {name} differ from the specification")
         if name in names:
             bad(f"duplicate file {name}")
         names.add(name)
@@ -328,17 +409,25 @@ def check_manifest(plaintext, header):
                 bad(f"{k} of {name}")
         if not isinstance(e.get("payloadSha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", e["payloadSha256"]):
             bad(f"digest of {name}")
+    problem = completeness_problem(m)
+    if problem:
+        bad(f"not a complete set: {problem}")
     return m
 
 
 # ---- whole files (section 9) ----
 
 
-def decode_stream(f, keks, out):
-    """Decodes one encrypted file from `f` into `out`. Returns the header. Raises DecodeError."""
+def decode_stream(f, keks, out, data_key=None):
+    """Decodes one encrypted file from `f` into `out`. Returns the header. Raises DecodeError.
+
+    With `data_key` (a set's key, from its manifest) nothing is unwrapped: the header MAC must verify
+    under that key, which proves the file belongs to the same set."""
     header = read_header(f)
-    data_key = unwrap_data_key(header, keks)
+    if data_key is None:
+        data_key = unwrap_data_key(header, keks)
     verify_header_mac(header, data_key)
+    header["data_key"] = data_key
     if header["file_name"] == "":
         # The manifest is small (at most 1 MiB) and must be checked whole before anything is released.
         buf = io.BytesIO()
@@ -383,12 +472,14 @@ def decrypt_file(key_files, in_path, out_path):
 
 def check_vector(v):
     """Returns None when the vector behaves as it says, else a description of the difference."""
-    kek = parse_key_text(v["key_file"])
-    if kek.hex() != v["local_kek"] or local_key_id(kek) != v["local_key_id"]:
-        return "key file, local_kek and local_key_id disagree"
     out = io.BytesIO()
     try:
-        header = decode_stream(io.BytesIO(bytes.fromhex(v["ciphertext"])), [kek], out)
+        kek = parse_key_text(v["key_file"])
+        if kek.hex() != v["local_kek"] or local_key_id(kek) != v["local_key_id"]:
+            return "key file, local_kek and local_key_id disagree"
+        # Further keys the decoder holds, tried after the first (section 8: one unwrapped copy decides).
+        keks = [kek] + [parse_key_text(t) for t in v.get("more_key_files", [])]
+        header = decode_stream(io.BytesIO(bytes.fromhex(v["ciphertext"])), keks, out)
     except DecodeError as e:
         if v["expect"] == "error":
             return None if e.stage == v["error_stage"] else f"failed at {e.stage} ({e}), expected {v['error_stage']}"
@@ -420,6 +511,61 @@ def check_vector(v):
     return None
 
 
+# ---- whole sealed sets (sections 12 and 13) ----
+
+
+class Sha256Tap:
+    """Hashes the payload bytes while the decoder reads them."""
+
+    def __init__(self, f):
+        self.f, self.hash, self.n = f, hashlib.sha256(), 0
+
+    def read(self, n):
+        b = self.f.read(n)
+        self.hash.update(b)
+        self.n += len(b)
+        return b
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def write(self, b):
+        self.n += len(b)
+
+
+def verify_set(key_files, directory):
+    """Authenticates a set directory; writes no plaintext. Returns the manifest."""
+    keks = [load_key_file(p) for p in key_files]
+    directory = os.path.abspath(directory)
+    out = io.BytesIO()
+    with open(os.path.join(directory, MANIFEST_FILE), "rb") as f:
+        header = decode_stream(f, keks, out)
+    if header["file_name"] != "":
+        raise DecodeError("set", f"{MANIFEST_FILE} is not a set manifest")
+    m = json.loads(out.getvalue())
+    if os.path.basename(directory) != m["setId"]:
+        raise DecodeError("set", f'the directory is named {os.path.basename(directory)}, its manifest says set {m["setId"]}')
+    listed = {e["name"] + ENCRYPTED_SUFFIX for e in m["files"]}
+    present = {n for n in os.listdir(directory) if n.endswith(ENCRYPTED_SUFFIX)}
+    if listed != present:
+        raise DecodeError("set", f"files differ from the manifest: missing {sorted(listed - present)}, extra {sorted(present - listed)}")
+    for e in m["files"]:
+        path = os.path.join(directory, e["name"] + ENCRYPTED_SUFFIX)
+        with open(path, "rb") as f:
+            file_header = read_header(f)
+            if file_header["file_name"] != e["name"] or file_header["set_id"] != m["setId"]:
+                raise DecodeError("set", f"{path} belongs to another file or set")
+            # The MAC under the manifest's data key proves the file was sealed with this set.
+            verify_header_mac(file_header, header["data_key"])
+            tap, plain = Sha256Tap(f), Counter()
+            decrypt_payload(tap, file_header, header["data_key"], plain)
+        if plain.n != e["size"] or tap.hash.hexdigest() != e["payloadSha256"]:
+            raise DecodeError("set", f"{path}: size or payload digest differs from the manifest")
+    return m
+
+
 def check_vectors(directory):
     names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
     if not names:
@@ -442,18 +588,25 @@ def main(argv):
     p = argparse.ArgumentParser(prog="sg_decode.py", description="Independent snapshot-guard v1 decoder.")
     p.add_argument("--key-file", action="append", default=[], help="local key file (repeatable)")
     p.add_argument("--vectors", metavar="DIR", help="check every test vector in DIR")
+    p.add_argument("--verify-set", metavar="DIR", help="authenticate the sealed set in DIR (needs --key-file)")
     p.add_argument("input", nargs="?", help="encrypted file")
     p.add_argument("output", nargs="?", help="plaintext output file (must not exist)")
     args = p.parse_args(argv)
     try:
         if args.vectors:
             return 0 if check_vectors(args.vectors) else 1
+        if args.verify_set:
+            if not args.key_file:
+                p.error("--verify-set needs --key-file")
+            m = verify_set(args.key_file, args.verify_set)
+            print(f'set {m["setId"]}: {len(m["files"])} files authenticated')
+            return 0
         if not args.key_file or not args.input or not args.output:
             p.error("need --key-file KEY IN OUT, or --vectors DIR")
         decrypt_file(args.key_file, args.input, args.output)
         return 0
     except DecodeError as e:
-        print(f"sg_decode: {args.input or args.vectors}: {e}", file=sys.stderr)
+        print(f"sg_decode: {args.input or args.vectors or args.verify_set}: {e}", file=sys.stderr)
         return 1
     except OSError as e:
         print(f"sg_decode: {e.filename or ''}: {e.strerror}", file=sys.stderr)

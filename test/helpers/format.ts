@@ -3,12 +3,14 @@ import { UserError } from '../../src/errors.js';
 import { PullReader } from '../../src/format/chunks.js';
 import { readHeader } from '../../src/format/file.js';
 import { verifyHeaderMac, type ParsedHeader } from '../../src/format/header.js';
+import { parseKeyFileText } from '../../src/format/key-file.js';
+import { decodeManifest } from '../../src/format/manifest.js';
 import { decryptPayload } from '../../src/format/payload.js';
 import { Keyring } from '../../src/keys/keyring.js';
 import { LocalKeyProvider } from '../../src/keys/local.js';
 
 /** The stages of docs/FORMAT.md section 9, as named in the vectors. */
-export type Stage = 'parse' | 'unwrap' | 'header-mac' | 'payload';
+export type Stage = 'key-file' | 'parse' | 'unwrap' | 'header-mac' | 'payload' | 'manifest';
 
 export class StageError extends Error {
   constructor(
@@ -70,8 +72,26 @@ export async function decodeFile(
     await stage('header-mac', () => verifyHeaderMac(header, dataKey));
     const params = { dataKey, associatedData: header.associatedData, segmentSize: header.segmentSize };
     const plaintext = await stage('payload', () => collect(decryptPayload(reader, params, 'test file')));
+    if (header.context.fileName === '') {
+      await stage('manifest', () => {
+        const m = decodeManifest(plaintext, 'test manifest');
+        if (m.setId !== header.context.setId || m.instance !== header.context.instance)
+          throw new UserError('the manifest names another set than its header');
+      });
+    }
     return { header, plaintext };
   } finally {
     await reader.close();
   }
+}
+
+/** The keys in key-file texts, as a decoder given those files gets them (stage `key-file` if refused). */
+export async function keysOfFiles(texts: string[]): Promise<Buffer[]> {
+  return stage('key-file', () =>
+    texts.map((t) => parseKeyFileText(t) ?? raise(new UserError('key file is malformed'))),
+  );
+}
+
+function raise(err: Error): never {
+  throw err;
 }

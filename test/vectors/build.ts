@@ -4,7 +4,7 @@
  * vitest test compares the result with the checked-in files: the vectors cannot drift silently).
  * Only `import type` here: Node runs this file by stripping types, without a build step.
  */
-import type { createHash as CreateHash } from 'node:crypto';
+import type { createHash as CreateHash, createHmac as CreateHmac } from 'node:crypto';
 import type * as FileMod from '../../src/format/file.js';
 import type * as HeaderMod from '../../src/format/header.js';
 import type * as PayloadMod from '../../src/format/payload.js';
@@ -13,6 +13,7 @@ import type * as LocalMod from '../../src/keys/local.js';
 
 export interface VectorLib {
   createHash: typeof CreateHash;
+  createHmac: typeof CreateHmac;
   encryptFile: typeof FileMod.encryptFile;
   associatedDataOf: typeof HeaderMod.associatedDataOf;
   headerMacKey: typeof HeaderMod.headerMacKey;
@@ -25,7 +26,8 @@ export interface VectorLib {
   encodeKeyFile: typeof LocalMod.encodeKeyFile;
 }
 
-export type Stage = 'parse' | 'unwrap' | 'header-mac' | 'payload';
+/** Where decoding must fail (docs/FORMAT.md section 9); `key-file`: the decoder's key file is refused. */
+export type Stage = 'key-file' | 'parse' | 'unwrap' | 'header-mac' | 'payload' | 'manifest';
 
 export interface VectorWrappedKey {
   provider: string;
@@ -47,6 +49,8 @@ export interface Vector {
   mutation?: string;
   /** The local key file a decoder is given (text), and the 32-byte key in it. */
   key_file: string;
+  /** Further key files the decoder holds, after key_file (only where a vector needs two keys). */
+  more_key_files?: string[];
   local_kek: string;
   local_key_id: string;
   data_key: string;
@@ -417,7 +421,7 @@ export async function buildVectors(lib: VectorLib): Promise<Vector[]> {
     neg(
       'header-length-too-small',
       'parse',
-      'header length below 46',
+      'header length below 72',
       'header length set to 45',
       withU32(10, 45),
     ),
@@ -624,7 +628,217 @@ export async function buildVectors(lib: VectorLib): Promise<Vector[]> {
   ];
   return [empty, one, firstFull, firstPlusOne, multi, exact, minSeg, manifest]
     .map((b) => b.vector)
-    .concat([rewrapped], negatives);
+    .concat([rewrapped], negatives, await ruleVectors(lib, m, one));
+}
+
+// ---- The decisions of docs/FORMAT.md that a second decoder could otherwise guess differently. ----
+// Their names say the outcome: "accept-…" must decode, "reject-…" must fail at error_stage.
+
+/** The header of `base` with its one wrapped copy written twice (count 2), under a valid MAC. */
+function headerWithCopyTwice(lib: VectorLib, base: Built): Buffer {
+  const raw = base.file.subarray(0, base.headerLength);
+  const countAt = fieldOffsets(base).fileName + 8; // "dump.rdb" is 8 bytes; the key count follows it
+  const copy = raw.subarray(countAt + 1, raw.length - 32);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(raw.length + copy.length);
+  const body = Buffer.concat([raw.subarray(0, 10), length, raw.subarray(14, countAt), Buffer.from([2]), copy, copy]);
+  const mac = lib.createHmac('sha256', lib.headerMacKey(DATA_KEY)).update(body).digest();
+  return Buffer.concat([body, mac]);
+}
+
+const DFS_STEM = 'dump-2026-11-23T17:40:00';
+
+/** The JSON text of a manifest; `change` edits it as an object, `text` edits the final text. */
+function manifestJson(
+  format: 'rdb' | 'dfs',
+  change: (m: Record<string, unknown>) => void = () => undefined,
+  text: (t: string) => string = (t) => t,
+): Buffer {
+  const file = (name: string, role: string, i: number) => ({
+    name,
+    role,
+    size: 1000 + i,
+    encryptedSize: 1200 + i,
+    payloadSha256: (i.toString(16).padStart(2, '0') + 'ab').repeat(16),
+  });
+  const m: Record<string, unknown> = {
+    kind: 'snapshot-guard/set-manifest',
+    version: 1,
+    setId: SET_ID,
+    instance: INSTANCE,
+    sealedAt: '2026-11-23T17:40:01.500Z',
+    snapshotTime: '2026-11-23T17:40:00.000Z',
+    source:
+      format === 'rdb'
+        ? { format, stem: 'dump', snapshotId: null, shardCount: null }
+        : { format, stem: DFS_STEM, snapshotId: '0123456789abcdef0123456789abcdef', shardCount: 3 },
+    files:
+      format === 'rdb'
+        ? [file('dump.rdb', 'rdb', 0)]
+        : [0, 1, 2]
+            .map((i) => file(`${DFS_STEM}-000${i}.dfs`, 'shard', i))
+            .concat([file(`${DFS_STEM}-summary.dfs`, 'summary', 3)]),
+  };
+  change(m);
+  return Buffer.from(text(`${JSON.stringify(m, null, 2)}\n`), 'utf8');
+}
+
+async function ruleVectors(lib: VectorLib, m: Built, one: Built): Promise<Vector[]> {
+  const manifestFile = async (name: string, description: string, json: Buffer) =>
+    positive(lib, { name, description, plaintext: json, fileName: '' });
+  const rejectManifest = async (name: string, rule: string, json: Buffer): Promise<Vector> => {
+    const built = await manifestFile(name, '', json);
+    return {
+      ...built.vector,
+      description: `must be rejected: ${rule}`,
+      expect: 'error',
+      error_stage: 'manifest',
+      error: rule,
+      mutation: 'a manifest file that authenticates, whose JSON breaks the rule',
+    };
+  };
+  const files = (x: Record<string, unknown>) => x.files as Record<string, unknown>[];
+  const source = (x: Record<string, unknown>) => x.source as Record<string, unknown>;
+  const longStem = 'd'.repeat(248); // "<stem>.rdb" is then 252 bytes: the longest name whose .sg file fits 255
+
+  // A header whose first matching copy unwraps (under another key) to another data key than the MAC's.
+  const ctx = { instance: INSTANCE, setId: SET_ID };
+  const misleading = await lib.LocalKeyProvider.fromKey(OTHER_KEK).wrap(OTHER_DATA_KEY, ctx, THIRD_WRAP_NONCE);
+  const good = await lib.LocalKeyProvider.fromKey(KEK).wrap(DATA_KEY, ctx, WRAP_NONCE);
+  const twoCopies = await collect(
+    lib.encryptFile(
+      once(Buffer.from('A')),
+      { version: 1, segmentSize: SEGMENT_SIZE, context: { ...ctx, fileName: 'dump.rdb', createdAtMs: CREATED_AT_MS }, wrappedKeys: [misleading, good] },
+      DATA_KEY,
+      { salt: labelled(lib, 'salt one-byte', 32), noncePrefix: labelled(lib, 'nonce prefix one-byte', 7) },
+    ),
+  );
+  const fromOne = (name: string, stage: Stage, error: string, mutation: string, o: Partial<Vector>) =>
+    negative(one, name, stage, error, mutation, one.file, o);
+  const keyFile = one.vector.key_file.trimEnd();
+  const b64 = keyFile.slice(keyFile.indexOf(':') + 1);
+  // The last base64 character carries 2 unused bits; this spelling sets one of them.
+  const noncanonical = keyFile.replace(/.=$/, `${b64.at(-2) === '8' ? '9' : '8'}=`);
+
+  return [
+    negative(
+      m,
+      'reject-header-length-71',
+      'parse',
+      'header length below 72, the smallest header that can be valid',
+      'header length set to 71',
+      (() => {
+        const b = Buffer.from(m.file);
+        b.writeUInt32BE(71, 10);
+        return b;
+      })(),
+    ),
+    negative(
+      m,
+      'reject-duplicate-wrapped-key',
+      'parse',
+      'two wrapped copies with the same provider and key id',
+      'the local copy written twice (key count 2, header length and MAC recomputed: the MAC is valid)',
+      Buffer.concat([headerWithCopyTwice(lib, m), m.file.subarray(m.headerLength)]),
+    ),
+    {
+      ...negative(
+        one,
+        'reject-mac-failure-no-second-copy',
+        'header-mac',
+        'the first matching copy unwraps to another data key: the header MAC fails and no further copy is tried',
+        'header with two local copies: first one (key file "key_file") wraps another data key, second one ("more_key_files") the right one; MAC under the right one',
+        twoCopies,
+      ),
+      key_file: lib.encodeKeyFile(OTHER_KEK),
+      local_kek: hex(OTHER_KEK),
+      local_key_id: lib.LocalKeyProvider.fromKey(OTHER_KEK).keyId,
+      more_key_files: [lib.encodeKeyFile(KEK)],
+      wrapped_keys: [misleading, good].map((k) => ({ provider: k.provider, key_id: k.keyId, blob: hex(k.blob) })),
+    },
+    {
+      ...one.vector,
+      name: 'accept-key-file-with-blanks-and-crlf',
+      description: 'the "one-byte" file; its key file has spaces and a tab before the line and CRLF and an empty line after it',
+      key_file: ` \t${keyFile}\r\n\r\n`,
+    },
+    fromOne('reject-key-file-noncanonical-base64', 'key-file', 'base64 whose unused low bits are not zero', 'the last base64 character of the key changed so that it decodes to the same 32 bytes', {
+      key_file: `${noncanonical}\n`,
+    }),
+    fromOne('reject-key-file-with-bom', 'key-file', 'a byte-order mark is not ASCII whitespace', 'U+FEFF put before the key line', {
+      key_file: `\ufeff${keyFile}\n`,
+    }),
+    fromOne('reject-key-file-with-nbsp', 'key-file', 'a no-break space is not ASCII whitespace', 'U+00A0 put after the key line', {
+      key_file: `${keyFile}\u00a0\n`,
+    }),
+    (await manifestFile('accept-manifest-dfs', 'a complete DFS set manifest: shards 0..2 in order, then the summary, shardCount 3', manifestJson('dfs'))).vector,
+    (
+      await manifestFile(
+        'accept-manifest-name-252-bytes',
+        'an rdb manifest whose file name is 252 bytes, the longest whose .sg file name fits 255 bytes',
+        manifestJson('rdb', (x) => {
+          source(x).stem = longStem;
+          files(x)[0]!.name = `${longStem}.rdb`;
+        }),
+      )
+    ).vector,
+    await rejectManifest(
+      'reject-manifest-dfs-missing-shard',
+      'a DFS manifest listing 2 of its 3 shards',
+      manifestJson('dfs', (x) => void files(x).splice(2, 1)),
+    ),
+    await rejectManifest(
+      'reject-manifest-dfs-shard-count-mismatch',
+      'shardCount 2 while 3 shards are listed',
+      manifestJson('dfs', (x) => void (source(x).shardCount = 2)),
+    ),
+    await rejectManifest(
+      'reject-manifest-dfs-summary-not-last',
+      'the summary listed before the shards',
+      manifestJson('dfs', (x) => void files(x).unshift(...files(x).splice(3, 1))),
+    ),
+    await rejectManifest(
+      'reject-manifest-rdb-two-files',
+      'an rdb set lists exactly one file',
+      manifestJson('rdb', (x) => void files(x).push({ ...files(x)[0], name: 'other.rdb' })),
+    ),
+    await rejectManifest(
+      'reject-manifest-duplicate-member',
+      'a member name twice in one object',
+      manifestJson('rdb', undefined, (t) => t.replace('"size": 1000,', '"size": 1,\n      "size": 1000,')),
+    ),
+    await rejectManifest(
+      'reject-manifest-number-with-fraction',
+      'a size written as 1000.0',
+      manifestJson('rdb', undefined, (t) => t.replace('"size": 1000,', '"size": 1000.0,')),
+    ),
+    await rejectManifest(
+      'reject-manifest-number-with-exponent',
+      'a size written as 1e3',
+      manifestJson('rdb', undefined, (t) => t.replace('"size": 1000,', '"size": 1e3,')),
+    ),
+    await rejectManifest(
+      'reject-manifest-unknown-member',
+      'a member the format does not define',
+      manifestJson('rdb', (x) => void (x.comment = 'extra')),
+    ),
+    await rejectManifest(
+      'reject-manifest-name-control-character',
+      'a file name with a control character (U+0007)',
+      manifestJson('rdb', (x) => {
+        source(x).stem = 'du\u0007mp';
+        files(x)[0]!.name = 'du\u0007mp.rdb';
+      }),
+    ),
+    await rejectManifest(
+      'reject-manifest-name-253-bytes',
+      'a file name of 253 bytes (its .sg file name would not fit 255 bytes)',
+      manifestJson('rdb', (x) => {
+        source(x).stem = `${longStem}d`;
+        files(x)[0]!.name = `${longStem}d.rdb`;
+      }),
+    ),
+  ];
 }
 
 /** Exact text of a vector's JSON file. */

@@ -3,7 +3,7 @@
 //   npm run build && node test/vectors/make-vectors.mjs     (re)write the files
 //   node test/vectors/make-vectors.mjs --check              exit 1 if the files differ from what dist/ makes
 // test/format/vectors.test.ts makes the same comparison against src/ on every test run.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ const check = process.argv.includes('--check');
 
 const vectors = await buildVectors({
   createHash,
+  createHmac,
   encryptFile,
   associatedDataOf,
   headerMacKey,

@@ -172,13 +172,23 @@ describe('header encoder refuses what it cannot represent', () => {
     [
       'a header over 64 KiB',
       {
-        wrappedKeys: Array.from({ length: 9 }, () => ({
+        wrappedKeys: Array.from({ length: 9 }, (_, i) => ({
           provider: 'kms',
-          keyId: 'k',
+          keyId: `k${i}`,
           blob: Buffer.alloc(8000),
         })),
       },
       /64 KiB/,
+    ],
+    [
+      'two copies for one provider and key id',
+      {
+        wrappedKeys: [
+          { provider: 'kms', keyId: 'k', blob: Buffer.alloc(10) },
+          { provider: 'kms', keyId: 'k', blob: Buffer.alloc(20) },
+        ],
+      },
+      /two wrapped copies for kms:k/,
     ],
   ];
   it.each(cases)('%s', (_name, over, message) => {

@@ -30,7 +30,9 @@ const manifest = (): Manifest => ({
 });
 
 function rejects(json: unknown, message: RegExp): void {
-  const bytes = Buffer.from(typeof json === 'string' ? json : JSON.stringify(json));
+  const bytes = Buffer.isBuffer(json)
+    ? json
+    : Buffer.from(typeof json === 'string' ? json : JSON.stringify(json));
   let caught: unknown;
   try {
     decodeManifest(bytes, 'test manifest');
@@ -58,7 +60,7 @@ describe('set manifest', () => {
   const file0 = () => m().files[0]!;
   it.each([
     ['not JSON', '{"kind":', /not JSON/],
-    ['an array', [], /wrong kind/],
+    ['an array', [], /not an object/],
     ['null', 'null', /not an object/],
     ['another kind', { ...m(), kind: 'x' }, /wrong kind/],
     ['version 2', { ...m(), version: 2 }, /unsupported manifest version 2/],
@@ -71,10 +73,71 @@ describe('set manifest', () => {
     ['".." as file name', withFiles([{ ...file0(), name: '..' }]), /file name/],
     ['a duplicate file', withFiles([file0(), file0()]), /duplicate file/],
     ['an unknown role', withFiles([{ ...file0(), role: 'aof' }]), /role/],
-    ['a negative size', withFiles([{ ...file0(), size: -1 }]), /size/],
-    ['a fractional size', withFiles([{ ...file0(), encryptedSize: 1.5 }]), /encryptedSize/],
+    [
+      'a negative size',
+      withFiles([{ ...file0(), size: -1 }]),
+      /number -1 is not a plain non-negative integer/,
+    ],
+    ['a fractional size', withFiles([{ ...file0(), encryptedSize: 1.5 }]), /number 1.5 is not a plain/],
+    ['a size written as 10.0', JSON.stringify(m()).replace('"size":10,', '"size":10.0,'), /number 10.0/],
+    [
+      'a size above 2^53 - 1',
+      JSON.stringify(m()).replace('"size":10,', '"size":9007199254740992,'),
+      /above 2\^53/,
+    ],
+    [
+      'a duplicate member',
+      JSON.stringify(m()).replace('"size":10,', '"size":1,"size":10,'),
+      /duplicate member "size"/,
+    ],
+    [
+      'invalid UTF-8',
+      Buffer.concat([Buffer.from(JSON.stringify(m())), Buffer.from([0xff])]),
+      /not valid UTF-8/,
+    ],
+    ['an unknown member', { ...m(), note: 1 }, /unknown member "note"/],
+    ['a missing member', { ...m(), sealedAt: undefined }, /sealedAt missing/],
+    ['a control character in a name', withFiles([{ ...file0(), name: 'a\u0085b' }]), /control character/],
+    ['a name of 253 bytes', withFiles([{ ...file0(), name: 'é'.repeat(126) + 'x' }]), /253 bytes long/],
+    ['a set id that is a path', { ...m(), setId: '../x' }, /setId contains "\/"/],
+    ['a time that is not ISO 8601 UTC', { ...m(), sealedAt: 'yesterday' }, /sealedAt is not a time/],
+    [
+      'a DFS set with a shard missing',
+      withFiles([m().files[1]!]),
+      /shardCount is 1, so the set has 1 shards and one summary, but it lists 1 files/,
+    ],
+    [
+      'a DFS set with the summary first',
+      withFiles([m().files[1]!, m().files[0]!]),
+      /must be shard .*-0000\.dfs/,
+    ],
+    [
+      'a DFS set whose shard count is wrong',
+      { ...m(), source: { ...m().source, shardCount: 2 } },
+      /shardCount is 2/,
+    ],
+    [
+      'an RDB set with two files',
+      {
+        ...m(),
+        source: { format: 'rdb', stem: 'dump', snapshotId: null, shardCount: null },
+        files: [
+          { ...file0(), name: 'dump.rdb', role: 'rdb' },
+          { ...file0(), name: 'x.rdb', role: 'rdb' },
+        ],
+      },
+      /exactly one file/,
+    ],
     ['an uppercase digest', withFiles([{ ...file0(), payloadSha256: 'A'.repeat(64) }]), /digest/],
   ])('rejects %s', (_name, json, message) => rejects(json, message));
+
+  it('refuses to write a manifest that no decoder would accept', () => {
+    expect(() => encodeManifest({ ...m(), files: [m().files[1]!] })).toThrow(/not a complete set/);
+  });
+
+  it('rejects deep nesting without exhausting the stack', () => {
+    rejects('['.repeat(500_000), /nested too deeply/);
+  });
 
   it('rejects more than 1 MiB before parsing it', () => {
     rejects(' '.repeat(1024 * 1024 + 1), /too large/);

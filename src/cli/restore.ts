@@ -10,7 +10,7 @@ import { restoreSet } from '../restore/restore-set.js';
 import { restoreNewestIntact, type SkippedSet } from '../restore/fallback.js';
 import { RESTORE_STATUS_FILE, writeRestoreStatus, type RestoreStatus } from '../snapshots/restore-status.js';
 import { giveToOwnerOf } from '../store/local/ownership.js';
-import { scanDirectory } from '../snapshots/scan.js';
+import { existingSnapshot } from '../restore/existing-snapshot.js';
 import { chooseSets } from '../store/choose.js';
 import { NoStoreError } from '../store/errors.js';
 import { addS3Options, s3SettingsFrom } from './s3-options.js';
@@ -33,10 +33,14 @@ function parseFileMode(value: string): number {
 /** --if-empty: the reason to do nothing, or undefined when the restore should run. */
 async function reasonToSkip(from: Store, to: string): Promise<string | undefined> {
   try {
-    const usable = (await scanDirectory(to)).sets.at(-1);
-    if (usable) {
-      const last = usable.files.at(-1)?.name ?? usable.stem;
-      return `restore skipped: ${to} already holds a complete snapshot (${last}); Dragonfly will load it`;
+    const existing = await existingSnapshot(to);
+    if (existing.kind === 'complete') {
+      return `restore skipped: ${to} already holds a complete snapshot (${existing.name}); Dragonfly will load it`;
+    }
+    if (existing.kind === 'incomplete') {
+      process.stdout.write(
+        `${join(to, existing.name)} is not a complete snapshot (${existing.why}); restoring the newest sealed set\n`,
+      );
     }
   } catch (err) {
     const code = errnoCode(err);

@@ -5,20 +5,7 @@
  * the snapshot Dragonfly loads, write the restored marker (so `watch` does not seal them again), then
  * move them into place shards first, summary last. On any failure nothing new is left in the directory.
  */
-import {
-  access,
-  chmod,
-  chown,
-  link,
-  lstat,
-  mkdir,
-  rename,
-  rmdir,
-  stat,
-  statfs,
-  utimes,
-} from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { chmod, chown, link, lstat, rename, stat, statfs, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, errnoCode } from '../errors.js';
 import type { Manifest } from '../format/manifest.js';
@@ -39,6 +26,7 @@ import { decryptEntry } from './decrypt-set.js';
 import { formatBytes } from './human.js';
 import type { Owner } from './owner.js';
 import { Placement, findConflicts, newestSnapshotMtime, restoredTimes, type Staged } from './place.js';
+import { prepareTargetDir, removeCreated } from './target-dir.js';
 import type { RestoreProgress } from './progress.js';
 import { threadsFor } from '../parallel/parallel-file.js';
 
@@ -64,29 +52,6 @@ export interface RestoreOutcome {
   bytes: number;
   /** uid/gid the files were given, when they were changed. */
   chowned?: { uid: number; gid: number };
-}
-
-/** Creates the target directory when missing (0700, owned by the restore's owner). Returns whether it did. */
-async function prepareTarget(targetDir: string, owner: Owner | undefined): Promise<boolean> {
-  let created = false;
-  try {
-    const st = await stat(targetDir);
-    if (!st.isDirectory())
-      throw new UserError(`${targetDir} is not a directory; pass Dragonfly's --dir with --to`);
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-    await mkdir(targetDir, { recursive: true, mode: 0o700 });
-    if (owner) await chown(targetDir, owner.uid, owner.gid);
-    created = true;
-  }
-  try {
-    await access(targetDir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new UserError(
-      `permission denied: cannot write into ${targetDir}; run restore as its owner or as root`,
-    );
-  }
-  return created;
 }
 
 async function checkSpace(targetDir: string, bytes: number): Promise<void> {
@@ -167,7 +132,7 @@ async function putBackMarker(targetDir: string, backup: string | undefined): Pro
 export function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
   // Opening the set is the only key-provider call.
   return withSealedSet(req.store, req.setId, req.keyring, async ({ manifest, dataKey }) => {
-    const createdDir = await prepareTarget(req.targetDir, req.owner);
+    const createdDirs = await prepareTargetDir(req.targetDir, req.owner);
     const staged: Staged[] = manifest.files.map((f) => ({
       name: f.name,
       tmp: tempPathFor(join(req.targetDir, f.name)),
@@ -236,7 +201,7 @@ export function restoreSet(req: RestoreRequest): Promise<RestoreOutcome> {
       return { manifest, marker, bytes, ...(chownTo ? { chowned: chownTo } : {}) };
     } finally {
       for (const s of staged) await removeIfExists(s.tmp);
-      if (!placed && createdDir) await rmdir(req.targetDir).catch(() => undefined);
+      if (!placed) await removeCreated(createdDirs);
     }
   });
 }

@@ -1,11 +1,8 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
 import {
   decryptOpened,
-  drain,
   fileError,
   openEncrypted,
   openEncryptedPath,
@@ -15,6 +12,7 @@ import {
 import { removeIfExists, sizeOf, tempPathFor, writeNewFile } from '../io/durable.js';
 import { decryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import type { Keyring } from '../keys/keyring.js';
+import { releaseWhenAuthenticated } from '../restore/plaintext-spool.js';
 import { publishFile } from './publish.js';
 import { threadsOption } from './common.js';
 import { IntegrityError, UserError } from '../errors.js';
@@ -41,14 +39,9 @@ export function decryptCommand(): Command {
     const keyring = await keyringFromOptions(opts);
     try {
       if (out === '-') {
-        // Two passes over a file: authenticate everything first, then stream what was verified.
-        await decryptPass(await openEncryptedPath(input), input, async (p) => void (await drain(p)), keyring);
-        await decryptPass(
-          await openEncryptedPath(input),
-          input,
-          (p) => pipeline(Readable.from(p), process.stdout),
-          keyring,
-        );
+        // One read into a private spool; stdout gets the bytes only after every segment verified.
+        const release = (p: AsyncGenerator<Buffer>) => releaseWhenAuthenticated(p, process.stdout);
+        await decryptPass(await openEncryptedPath(input), input, release, keyring);
         return;
       }
       const opened =

@@ -3,11 +3,24 @@
  * real files. Round trips are exact; failures are one clear line, a non-zero exit, and leave nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../../helpers/cli.js';
+import { CLI_PATH, runCli, type CliResult } from '../../helpers/cli.js';
 
 let dir: string;
 let key: string;
@@ -107,6 +120,38 @@ describe('encrypt and decrypt round trips', () => {
     const e2 = await runCli(['encrypt', '-', '-o', enc2, '--key-file', key], { input: data });
     expect(e2.code, e2.stderr).toBe(0);
     expect(mode(enc2)).toBe(0o600);
+  });
+
+  it('decrypt -o - releases nothing before the whole input authenticated, even if the input changes meanwhile', async () => {
+    const data = randomBytes(20 * 1024 * 1024);
+    const enc = await encryptBytes(data);
+    const spool = fresh('tmpdir');
+    mkdirSync(spool, { mode: 0o700 });
+    const child = spawn(process.execPath, [CLI_PATH, 'decrypt', enc, '-o', '-', '--key-file', key], {
+      env: { ...process.env, TMPDIR: spool },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    let changed = false;
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out.push(c);
+      if (changed) return;
+      // The first plaintext byte is out: now the input changes (its last segment is damaged).
+      changed = true;
+      child.stdout.pause();
+      const fd = openSync(enc, 'r+');
+      writeSync(fd, Buffer.from([0xff, 0xff, 0xff, 0xff]), 0, 4, statSync(enc).size - 100);
+      closeSync(fd);
+      child.stdout.resume();
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    const released = Buffer.concat(out);
+    // Whatever reached stdout was authenticated as a whole: all of it, or (on failure) nothing.
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(released.equals(data)).toBe(true);
+    expect(readdirSync(spool)).toEqual([]); // the spool was private and is gone
   });
 
   it('refuses decrypt from stdin to stdout: plaintext must not flow before it is authenticated', async () => {

@@ -2,11 +2,15 @@
 import { CommanderError } from 'commander';
 import { UserError, errnoCode } from '../errors.js';
 import { buildProgram } from './program.js';
+import { JOURNAL_PRIORITY, isJournalStream } from '../observe/journal.js';
 
 const debug = process.argv.includes('--log-level=debug') || process.env.SNAPSHOT_GUARD_LOG_LEVEL === 'debug';
 
+/** Under systemd the line reaches the journal as an error (`journalctl -p err`), not as info. */
+const errorPrefix = isJournalStream(2) ? `<${JOURNAL_PRIORITY.error}>` : '';
+
 function fail(message: string, code: number, err?: unknown): never {
-  process.stderr.write(`snapshot-guard: ${message}\n`);
+  process.stderr.write(`${errorPrefix}snapshot-guard: ${message}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(code);
 }

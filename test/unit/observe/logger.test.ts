@@ -85,3 +85,21 @@ describe('createLogger redaction', () => {
     expect(out).toBe('');
   });
 });
+
+describe('NO_COLOR', () => {
+  const ESC = '\u001b[';
+  it('turns off the colours of terminal output', () => {
+    const previous = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      expect(captureStdout(() => createLogger('info', true).error('coloured'))).toContain(ESC);
+      process.env.NO_COLOR = '1';
+      const out = captureStdout(() => createLogger('info', true).error('plain'));
+      expect(out).toContain('plain');
+      expect(out).not.toContain(ESC);
+    } finally {
+      if (previous === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = previous;
+    }
+  });
+});

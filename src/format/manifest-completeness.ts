@@ -3,14 +3,18 @@
  * is shards 0..N−1 in order, then its one summary, with N = shardCount. A manifest listing fewer shards
  * would restore a set Dragonfly loads without some of its data, so it is rejected like a forged one.
  */
-import type { Manifest } from './manifest.js';
+/** The parts of a manifest (manifest.ts) that say which files a set holds. */
+export interface SetListing {
+  source: { format: string; stem: string; snapshotId: string | null; shardCount: number | null };
+  files: { name: string; role: string }[];
+}
 
 export function shardName(stem: string, index: number): string {
   return `${stem}-${String(index).padStart(4, '0')}.dfs`;
 }
 
 /** Why the manifest's file list is not a complete set, or undefined when it is. */
-export function completenessProblem(m: Manifest): string | undefined {
+export function completenessProblem(m: SetListing): string | undefined {
   const { format, stem, snapshotId, shardCount } = m.source;
   const files = m.files;
   if (format === 'rdb') {

@@ -13,7 +13,12 @@ import { LocalKeyProvider } from '../../../src/keys/local.js';
 import { readChunks } from '../../../src/io/durable.js';
 import { runCli } from '../../helpers/cli.js';
 import { runPythonDecoder } from '../../helpers/python-decoder.js';
-import { restoreWorkspace, sealDfs, snapshotOfDir, type RestoreWorkspace } from '../../helpers/restore-fixtures.js';
+import {
+  restoreWorkspace,
+  sealDfs,
+  snapshotOfDir,
+  type RestoreWorkspace,
+} from '../../helpers/restore-fixtures.js';
 
 let ws: RestoreWorkspace | undefined;
 afterEach(async () => {
@@ -97,7 +102,7 @@ describe('set rules', () => {
 
     const restore = await restoreInto(ws, renamed);
     expect(restore.code).toBe(3);
-    expect(restore.stderr).toMatch(/belongs to set .*directory renamed/);
+    expect(restore.stderr).toMatch(/belongs to set .*(manifest swapped or set renamed)/);
 
     const py = await runPythonDecoder(['--key-file', ws.keyA, '--verify-set', join(ws.sealed, renamed)]);
     expect(py.code).toBe(1);

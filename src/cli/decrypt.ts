@@ -15,7 +15,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { releaseWhenAuthenticated } from '../restore/plaintext-spool.js';
 import { publishFile } from './publish.js';
 import { threadsOption } from './common.js';
-import { IntegrityError, UserError } from '../errors.js';
+import { IntegrityError, UserError, errnoPath, fileSystemProblem } from '../errors.js';
 
 export function decryptCommand(): Command {
   const cmd = new Command('decrypt')
@@ -53,7 +53,9 @@ export function decryptCommand(): Command {
         else await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
       } catch (err) {
         await removeIfExists(tmp);
-        throw err instanceof IntegrityError ? err : fileError(err, out, 'write');
+        if (err instanceof IntegrityError) throw err;
+        if (errnoPath(err) === tmp) throw new UserError(fileSystemProblem(err, out, 'write') ?? String(err));
+        throw fileError(err, input, 'read');
       }
       await publishFile(tmp, out, Boolean(opts.force));
     } finally {

@@ -10,7 +10,7 @@ import { encryptFile } from '../format/file.js';
 import { FORMAT_VERSION } from '../format/limits.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { UserError } from '../errors.js';
+import { UserError, errnoPath, fileSystemProblem } from '../errors.js';
 import { encryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import { sizeOf } from '../io/durable.js';
 
@@ -62,7 +62,7 @@ export function encryptCommand(): Command {
         return;
       }
       if (input !== '-' && resolve(input) === resolve(out)) {
-        throw new UserError('input and output are the same file; choose another -o');
+        throw new UserError('input and output are the same file; choose another -o', 2);
       }
       const tmp = tempPathFor(resolve(out));
       try {
@@ -70,6 +70,8 @@ export function encryptCommand(): Command {
         else await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
       } catch (err) {
         await removeIfExists(tmp);
+        // The temporary output's errors concern -o (a missing directory, no space), not the input.
+        if (errnoPath(err) === tmp) throw new UserError(fileSystemProblem(err, out, 'write') ?? String(err));
         throw fileError(err, input, 'read');
       }
       await publishFile(tmp, out, Boolean(opts.force));

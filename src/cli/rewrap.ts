@@ -50,12 +50,16 @@ async function checkPlan(from: Store, ids: string[], drops: DropMatcher[], addin
     for (const d of drops) if (current.some((w) => d.matches(w))) unused.delete(d);
     const left = current.filter((w) => !drops.some((d) => d.matches(w)));
     if (left.length === 0 && adding === 0) {
-      throw new UserError(`refusing to drop the last wrapping key of set ${id}; add a new one with --to-key`);
+      throw new UserError(
+        `refusing to drop the last wrapping key of set ${id}; add a new one with --to-key`,
+        2,
+      );
     }
   }
   for (const d of unused) {
     throw new UserError(
       `--drop-key ${d.label} matches no wrapping key of the chosen sets; \`snapshot-guard list --from ${from.location}\` shows their keys`,
+      2,
     );
   }
 }

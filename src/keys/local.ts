@@ -2,7 +2,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { UserError, errnoCode } from '../errors.js';
+import { MissingKeyFileError, UserError, errnoCode, fileSystemProblem } from '../errors.js';
 import { ByteWriter } from '../format/bytes.js';
 import { KEY_FILE_PREFIX, encodeKeyFileText, parseKeyFileText } from '../format/key-file.js';
 import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
@@ -40,7 +40,9 @@ export async function generateKeyFile(path: string): Promise<string> {
         `key file ${path} already exists; refusing to overwrite a key (choose another --out)`,
       );
     }
-    throw new UserError(`cannot create key file ${path}: ${errnoCode(err) ?? String(err)}`);
+    throw new UserError(
+      fileSystemProblem(err, path, 'create the key file') ?? `cannot create key file ${path}`,
+    );
   }
   try {
     await fh.writeFile(encodeKeyFile(kek));
@@ -58,13 +60,8 @@ export async function loadKeyFile(path: string): Promise<Buffer> {
   try {
     st = await stat(path);
   } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT') {
-      throw new UserError(
-        `key file ${path} does not exist; create one with: snapshot-guard keygen --out ${path}`,
-      );
-    }
-    throw new UserError(`cannot read key file ${path}: ${code ?? String(err)}`);
+    if (errnoCode(err) === 'ENOENT') throw new MissingKeyFileError(path);
+    throw new UserError(fileSystemProblem(err, path, 'read the key file') ?? `cannot read key file ${path}`);
   }
   if (!st.isFile()) throw new UserError(`key file ${path} is not a regular file`);
   if ((st.mode & 0o077) !== 0) {
@@ -77,7 +74,7 @@ export async function loadKeyFile(path: string): Promise<Buffer> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read key file ${path}: ${errnoCode(err) ?? String(err)}`);
+    throw new UserError(fileSystemProblem(err, path, 'read the key file') ?? `cannot read key file ${path}`);
   }
   const key = parseKeyFileText(text);
   if (!key) {

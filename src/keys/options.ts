@@ -74,7 +74,7 @@ export async function providersFromSpecs(specs: string[], opts: ParsedOptions): 
     const factory = providerFactories.find((f) => f.specPrefix === prefix);
     if (!factory) {
       const known = providerFactories.map((f) => `${f.specPrefix}:…`).join(', ');
-      throw new UserError(`key spec "${spec}" is not understood; use one of ${known}`);
+      throw new UserError(`key spec "${spec}" is not understood; use one of ${known}`, 2);
     }
     out.push(await factory.fromSpec(spec.slice(i + 1), opts));
   }

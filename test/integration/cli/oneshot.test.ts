@@ -3,7 +3,7 @@
  * real files. Round trips are exact; failures are one clear line, a non-zero exit, and leave nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -266,6 +266,61 @@ describe('bad input: one clear line, non-zero exit, no output and no temporary f
     });
     expect(r.code).not.toBe(0);
     expectOneLine(r, /is malformed: expected one line "snapshot-guard-key-v1:<base64 of 32 bytes>"/);
+  });
+
+  it('blames the output, not the input, when the directory of -o is missing', async () => {
+    const plain = fresh('plain');
+    writeFileSync(plain, randomBytes(1000));
+    const target = join(dir, 'no-such-dir', 'deeper', 'out');
+    const e = await runCli(['encrypt', plain, '-o', target, '--key-file', key]);
+    expect(e.code).toBe(1);
+    expectOneLine(
+      e,
+      new RegExp(
+        `^snapshot-guard: cannot write ${target}: the directory ${join(dir, 'no-such-dir', 'deeper')} does not exist; create it first`,
+      ),
+    );
+    const enc = await encryptBytes(randomBytes(1000));
+    const d = await runCli(['decrypt', enc, '-o', target, '--key-file', key]);
+    expect(d.code).toBe(1);
+    expectOneLine(d, /cannot write .*no-such-dir\/deeper\/out: the directory .* does not exist/);
+  });
+
+  it('says what a file-system error means and what to do, never a bare code like EPERM', async () => {
+    const locked = fresh('immutable');
+    mkdirSync(locked, { mode: 0o700 });
+    // chattr +i stops even root (this suite runs as root, where chmod would not).
+    execFileSync('chattr', ['+i', locked]);
+    try {
+      const r = await runCli(['keygen', '--out', join(locked, 'k')]);
+      expect(r.code).toBe(1);
+      expectOneLine(r, /permission denied: cannot create the key file .*; check its owner and mode \(ls -l /);
+      expect(r.stderr).not.toMatch(/\bE[A-Z]{3,}\b/);
+      const proc = await runCli(['keygen', '--out', '/proc/snapshot-guard-key']);
+      expectOneLine(proc, /\/proc does not accept new files/);
+    } finally {
+      execFileSync('chattr', ['-i', locked]);
+    }
+  });
+
+  it('option-parser errors are one line that starts with snapshot-guard: and points at --help, exit 2', async () => {
+    for (const [args, what] of [
+      [
+        ['restore', '--from', 'a', '--to', 'b', '--bogus'],
+        /unknown option '--bogus'; see `snapshot-guard restore --help`$/,
+      ],
+      [
+        ['encrypt', 'x'],
+        /required option '-o, --output <out>' not specified; see `snapshot-guard encrypt --help`$/,
+      ],
+      [['restore', '--from'], /option '--from <dir>' argument missing; see `snapshot-guard restore --help`$/],
+      [['frobnicate'], /unknown command 'frobnicate'; see `snapshot-guard --help`$/],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectOneLine(r, /^snapshot-guard: /);
+      expect(r.stderr.trim()).toMatch(what);
+    }
   });
 
   it('rejects an unknown subcommand and an unknown flag with exit code 2', async () => {

@@ -160,7 +160,7 @@ describe('rewrap', () => {
     ]);
   });
 
-  it('refuses to drop the last wrapping key, and a --drop-key that matches nothing, changing nothing', async () => {
+  it('refuses to drop the last wrapping key, a --drop-key that matches nothing and an unknown key spec as usage errors (exit 2), changing nothing', async () => {
     ws = await restoreWorkspace();
     const set = await sealDfs(ws, { shards: 1 });
     const before = await split(join(ws.sealed, set.setId));
@@ -173,7 +173,7 @@ describe('rewrap', () => {
       '--drop-key',
       ws.fingerprintA,
     ]);
-    expect(last.code).toBe(1);
+    expect(last.code).toBe(2); // usage errors exit 2
     expect(last.stderr).toContain(`refusing to drop the last wrapping key of set ${set.setId}`);
     const unknown = await runCli([
       'rewrap',
@@ -186,7 +186,7 @@ describe('rewrap', () => {
       '--drop-key',
       'local:0000000000000000',
     ]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
       '--drop-key local:0000000000000000 matches no wrapping key of the chosen sets',
     );
@@ -202,7 +202,7 @@ describe('rewrap', () => {
       '--to-key',
       'gpg:me',
     ]);
-    expect(badSpec.code).toBe(1);
+    expect(badSpec.code).toBe(2);
     expect(badSpec.stderr).toContain('key spec "gpg:me" is not understood');
     const after = await split(join(ws.sealed, set.setId));
     for (const [name, f] of after) expect(f.header.equals(before.get(name)!.header)).toBe(true);

@@ -59,11 +59,8 @@ describe('retry', () => {
     const out = await retry(
       policy,
       () => true,
-      async () => {
-        if (++calls < 4) throw new Error('busy');
-        return 'ok';
-      },
-      async (ms) => void waits.push(ms),
+      () => (++calls < 4 ? Promise.reject(new Error('busy')) : Promise.resolve('ok')),
+      (ms) => Promise.resolve(waits.push(ms)),
     );
     expect(out).toBe('ok');
     expect(waits).toHaveLength(3);
@@ -74,14 +71,14 @@ describe('retry', () => {
 
   it('throws at once on a failure that is not transient, and the last error after the attempts', async () => {
     let calls = 0;
-    const wait = async () => undefined;
+    const wait = () => Promise.resolve();
     await expect(
       retry(
         policy,
         () => false,
-        async () => {
+        () => {
           calls++;
-          throw new Error('denied');
+          return Promise.reject(new Error('denied'));
         },
         wait,
       ),
@@ -91,9 +88,7 @@ describe('retry', () => {
       retry(
         policy,
         () => true,
-        async (n) => {
-          throw new Error(`try ${n}`);
-        },
+        (n) => Promise.reject(new Error(`try ${n}`)),
         wait,
       ),
     ).rejects.toThrow('try 4');

@@ -9,12 +9,28 @@
  * cannot guarantee on SSDs, copy-on-write and journaling file systems.
  */
 import { constants } from 'node:fs';
-import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, rename, statfs, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { crashPoint } from '../io/crash-points.js';
 
-export type ShredMode = 'overwrite' | 'unlink';
+/** `auto` (the default): unlink on memory file systems, overwrite everywhere else. */
+export type ShredMode = 'overwrite' | 'unlink' | 'auto';
+
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+/**
+ * What `auto` means for the file system holding `path`. On tmpfs and ramfs a file's pages are freed
+ * (and later handed out zeroed) when it is unlinked; overwriting first only costs time while the
+ * plaintext stays exposed. On disks, overwriting makes the plaintext unreadable through the file system
+ * (docs/SECURITY.md says what it cannot promise on SSDs and copy-on-write file systems).
+ */
+export async function effectiveShredMode(mode: ShredMode, path: string): Promise<'overwrite' | 'unlink'> {
+  if (mode !== 'auto') return mode;
+  const { type } = await statfs(path);
+  return type === TMPFS_MAGIC || type === RAMFS_MAGIC ? 'unlink' : 'overwrite';
+}
 export type ShredResult = 'shredded' | 'already_gone' | 'replaced';
 
 export interface FileIdentity {
@@ -36,7 +52,8 @@ async function inodeAt(path: string): Promise<{ dev: number; ino: number } | und
   }
 }
 
-async function overwriteAndUnlink(path: string, mode: ShredMode): Promise<void> {
+async function overwriteAndUnlink(path: string, requested: ShredMode): Promise<void> {
+  const mode = await effectiveShredMode(requested, dirname(path));
   if (mode === 'overwrite') {
     let fh;
     try {

@@ -29,6 +29,7 @@ const FAILURE_REASONS: readonly SealFailureReason[] = [
   'verify',
   'source_changed',
   'permission',
+  'store',
   'other',
 ];
 const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = ['retention', 'orphans', 'restored'];

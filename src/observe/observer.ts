@@ -12,6 +12,7 @@ export type SealFailureReason =
   | 'verify' // the published copy did not read back and authenticate
   | 'source_changed' // the snapshot changed or vanished while being sealed
   | 'permission' // the snapshot (or a directory) cannot be read or written by the daemon's user
+  | 'store' // a remote store (S3) was unreachable, refused access or failed
   | 'other';
 
 /** Work the daemon does besides sealing; its failures never count as failed seals. */

@@ -20,3 +20,11 @@ export class SetLockedError extends UserError {
     this.name = 'SetLockedError';
   }
 }
+
+/** A remote store failed (unreachable, access denied, a server error): the seal is retried, reason "store". */
+export class StoreError extends UserError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+    this.name = 'StoreError';
+  }
+}

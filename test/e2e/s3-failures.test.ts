@@ -34,7 +34,8 @@ function withOut(args: string[], url: string): string[] {
 async function sealFailures(metricsPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   let n = 0;
-  for (const m of text.matchAll(/^snapshot_guard_seal_failures_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  for (const m of text.matchAll(/^snapshot_guard_seal_failures_total\{reason="store"\} (\d+)/gm))
+    n += Number(m[1]);
   return n;
 }
 

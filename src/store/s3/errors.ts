@@ -1,5 +1,6 @@
 /** Turning S3 failures a user can fix into one line naming the store and what to do. */
 import { UserError, errnoCode, errorMessage } from '../../errors.js';
+import { StoreError } from '../errors.js';
 
 const DENIED = new Set([
   'InvalidAccessKeyId',
@@ -38,44 +39,38 @@ export function storeError(err: unknown, location: string, endpoint: string, act
   const code = errnoCode(err) ?? errnoCode((err as { cause?: unknown } | undefined)?.cause);
   // HeadBucket answers a missing bucket with a bare 404.
   if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'checking the bucket')) {
-    return new UserError(
+    return new StoreError(
       `${location}: the bucket does not exist (at ${endpoint}); create it (docs/OBJECT-STORAGE.md) or fix the URL`,
-      1,
       { cause: err },
     );
   }
   if (name === 'CredentialsProviderError') {
-    return new UserError(
+    return new StoreError(
       `${location}: no S3 credentials found; set them in the environment or AWS_PROFILE, or give the host a role (IRSA, instance profile)`,
-      1,
       { cause: err },
     );
   }
   if (DENIED.has(name) || (httpStatus(err) === 403 && !isObjectLocked(err))) {
-    return new UserError(
+    return new StoreError(
       `${location}: access denied while ${action} (${name || 'HTTP 403'}); check the S3 credentials and that their policy allows it (docs/OBJECT-STORAGE.md)`,
-      1,
       { cause: err },
     );
   }
   if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError') {
-    return new UserError(
+    return new StoreError(
       `${location}: cannot reach the S3 endpoint ${endpoint} (${code ?? name}); check --s3-endpoint / AWS_ENDPOINT_URL_S3 and the network`,
-      1,
       { cause: err },
     );
   }
   if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
-    return new UserError(
+    return new StoreError(
       `${location}: the bucket is in another region (${name}); set --s3-region or AWS_REGION`,
-      1,
       { cause: err },
     );
   }
   if (httpStatus(err) !== undefined) {
-    return new UserError(
+    return new StoreError(
       `${location}: S3 error while ${action}: ${name} (HTTP ${httpStatus(err)}): ${errorMessage(err)}`,
-      1,
       { cause: err },
     );
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IntegrityError, UserError } from '../../../src/errors.js';
 import { KeyProviderError } from '../../../src/keys/errors.js';
 import { failureReason } from '../../../src/seal/failure.js';
+import { StoreError } from '../../../src/store/errors.js';
 import { openFailure, SourceChangedError } from '../../../src/snapshots/source-changed.js';
 import { Backoff, retry } from '../../../src/util/backoff.js';
 
@@ -33,6 +34,7 @@ describe('failureReason', () => {
     expect(failureReason(errno('EDQUOT'))).toBe('no_space');
     expect(failureReason(new IntegrityError('tag mismatch'))).toBe('verify');
     expect(failureReason(errno('EIO'))).toBe('io');
+    expect(failureReason(new StoreError('s3://b/p: cannot reach the S3 endpoint'))).toBe('store');
     expect(failureReason(new UserError('something else'))).toBe('other');
   });
 });

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { isSeverity } from '../audit/findings.js';
 import { formatJson, formatTable, failed } from '../audit/report.js';
 import { parseAccept, runAudit, type AuditInputs } from '../audit/run.js';
-import type { ParsedOptions } from '../keys/options.js';
+import type { ParsedOptions } from './key-options.js';
 import { parseDuration, parseIntegerIn } from './common.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

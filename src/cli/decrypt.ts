@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import {
   decryptOpened,
   drain,
@@ -38,7 +39,7 @@ export function decryptCommand(): Command {
     if (input !== '-' && out !== '-' && resolve(input) === resolve(out)) {
       throw new UserError('input and output are the same file; choose another -o', 2);
     }
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(keySettingsFrom(opts));
     try {
       if (out === '-') {
         // Two passes over a file: authenticate everything first, then stream what was verified.

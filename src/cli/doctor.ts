@@ -6,7 +6,8 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import type { Keyring } from '../keys/keyring.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
 import { loadingFinished } from '../snapshots/dragonfly-info.js';
@@ -149,7 +150,7 @@ export function doctorCommand(): Command {
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;
     try {
-      keyring = await keyringFromOptions(opts);
+      keyring = await keyringFromSettings(keySettingsFrom(opts));
     } catch (err) {
       r.line('FAIL', errorMessage(err));
     }

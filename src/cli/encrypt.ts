@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import { encryptToNewFile, fileError } from '../files/encrypted-file.js';
 import { instanceOption, segmentSizeOption, threadsOption } from './common.js';
 import { readChunks, tempPathFor, removeIfExists } from '../io/durable.js';
@@ -34,7 +35,7 @@ export function encryptCommand(): Command {
   addKeyOptions(cmd);
   return cmd.action(async (input: string, opts: ParsedOptions) => {
     const out = opts.output as string;
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(keySettingsFrom(opts));
     const fileName = input === '-' ? 'stdin' : basename(input);
     const createdAtMs = Date.now();
     const setId = `oneshot-${createdAtMs}-${randomBytes(4).toString('hex')}`;

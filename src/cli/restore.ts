@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, errorMessage } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import { formatBytes } from '../restore/human.js';
 import { loadAdvice } from '../restore/load-advice.js';
 import { resolveOwner, type Owner } from '../restore/owner.js';
@@ -126,7 +127,7 @@ export function restoreCommand(): Command {
     // --latest: every set, newest first, so that a damaged newest set can fall back to an older one.
     const chosen = await chooseSets(from, choice.latest ? { all: true } : choice, 'none');
     if (chosen.length === 0) throw new UserError(`no sealed set in ${from.location} yet`);
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(keySettingsFrom(opts));
     let skipped: SkippedSet[] = [];
     try {
       const started = performance.now();

@@ -1,12 +1,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import {
-  addKeyOptions,
-  keyringFromOptions,
-  providerFactories,
-  providersFromSpecs,
-  type ParsedOptions,
-} from '../keys/options.js';
+import { isKeySpec, keyringFromSettings, providersFromSpecs, type KeySettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import type { KeyProvider } from '../keys/provider.js';
 import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
 import { chooseSets } from '../store/choose.js';
@@ -19,20 +14,15 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function isSpec(s: string): boolean {
-  const i = s.indexOf(':');
-  return i > 0 && providerFactories.some((f) => f.specPrefix === s.slice(0, i));
-}
-
 async function dropMatchers(
   items: string[],
-  opts: ParsedOptions,
+  keys: KeySettings,
   opened: KeyProvider[],
 ): Promise<DropMatcher[]> {
   const out: DropMatcher[] = [];
   for (const item of items) {
-    if (isSpec(item)) {
-      const [p] = await providersFromSpecs([item], opts);
+    if (isKeySpec(item)) {
+      const [p] = await providersFromSpecs([item], keys);
       if (p) {
         opened.push(p);
         out.push(dropByProvider(item, p));
@@ -97,12 +87,13 @@ export function rewrapCommand(): Command {
       { set: opts.set as string | undefined, all: opts.all as boolean },
       'all',
     );
-    const keyring = await keyringFromOptions(opts);
+    const keys = keySettingsFrom(opts);
+    const keyring = await keyringFromSettings(keys);
     const opened: KeyProvider[] = [];
     try {
-      const to = await providersFromSpecs(toSpecs, opts);
+      const to = await providersFromSpecs(toSpecs, keys);
       opened.push(...to);
-      const drop = await dropMatchers(dropItems, opts, opened);
+      const drop = await dropMatchers(dropItems, keys, opened);
       await checkPlan(from, ids, drop, to.length);
       for (const id of ids) {
         const r = await rewrapSet({

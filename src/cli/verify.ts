@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { verifyAndRecord } from '../store/verify.js';
@@ -31,7 +32,7 @@ export function verifyCommand(): Command {
       { set: opts.set as string | undefined, latest: opts.latest as boolean, all: opts.all as boolean },
       'latest',
     );
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(keySettingsFrom(opts));
     let failed = 0;
     let noKey = 0;
     let integrity = false;

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { lockDragonflyDir } from '../snapshots/dir-lock.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
+import { addKeyOptions, keySettingsFrom, type ParsedOptions } from './key-options.js';
 import { createLogger } from '../observe/logger.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
 import { Watcher } from '../seal/watcher.js';
@@ -156,7 +157,7 @@ export function watchCommand(): Command {
       await dirLock.release();
       await storeLock.release();
     };
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(keySettingsFrom(opts));
     // prom-client and the HTTP server are loaded only by `watch`, not by the other commands.
     const { startObservability } = await import('../observe/start.js');
     const observe = await startObservability({

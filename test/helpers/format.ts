@@ -5,7 +5,7 @@ import { readHeader } from '../../src/format/file.js';
 import { verifyHeaderMac, type ParsedHeader } from '../../src/format/header.js';
 import { decryptPayload } from '../../src/format/payload.js';
 import { Keyring } from '../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../src/keys/local.js';
+import { LocalKeyProvider } from '../../src/keys/local/provider.js';
 
 /** The stages of docs/FORMAT.md section 9, as named in the vectors. */
 export type Stage = 'parse' | 'unwrap' | 'header-mac' | 'payload';

@@ -2,8 +2,9 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { displayAddr, vaultErrorText } from '../../../src/keys/vault-http.js';
-import { parseVaultKey, vaultFactory } from '../../../src/keys/vault.js';
+import { displayAddr, vaultErrorText } from '../../../src/keys/vault/http.js';
+import { addKeyOptions, keySettingsFrom } from '../../../src/cli/key-options.js';
+import { parseVaultKey, vaultFactory } from '../../../src/keys/vault/settings.js';
 
 const savedEnv = { ...process.env };
 
@@ -14,9 +15,9 @@ afterEach(() => {
 
 async function providersFor(args: string[]) {
   const cmd = new Command('t').exitOverride();
-  vaultFactory.addOptions(cmd);
+  addKeyOptions(cmd);
   cmd.parse(args, { from: 'user' });
-  return vaultFactory.fromOptions(cmd.opts());
+  return vaultFactory.fromSettings(keySettingsFrom(cmd.opts()));
 }
 
 describe('vault options', () => {

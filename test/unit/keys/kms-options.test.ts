@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { kmsFactory } from '../../../src/keys/kms.js';
+import { addKeyOptions, keySettingsFrom } from '../../../src/cli/key-options.js';
+import { kmsFactory } from '../../../src/keys/kms/settings.js';
 import type { KeyProvider } from '../../../src/keys/provider.js';
 
 /** Parses argv with only the kms flags, with a controlled environment. */
@@ -14,7 +15,7 @@ async function parse(argv: string[], env: Record<string, string> = {}): Promise<
   Object.assign(process.env, env);
   try {
     const cmd = new Command('t').exitOverride().action(() => undefined);
-    kmsFactory.addOptions(cmd);
+    addKeyOptions(cmd);
     await cmd.parseAsync(argv, { from: 'user' });
     return cmd.opts();
   } finally {
@@ -23,7 +24,7 @@ async function parse(argv: string[], env: Record<string, string> = {}): Promise<
 }
 
 async function providers(opts: Record<string, unknown>): Promise<KeyProvider[]> {
-  const list = await kmsFactory.fromOptions(opts);
+  const list = await kmsFactory.fromSettings(keySettingsFrom(opts));
   for (const p of list) await p.close?.();
   return list;
 }
@@ -93,7 +94,7 @@ describe('kms flags', () => {
   });
 
   it('builds a provider from a key spec (for --to-key kms:...)', async () => {
-    const p = await kmsFactory.fromSpec('alias/next', { kmsRegion: 'eu-west-1' });
+    const p = await kmsFactory.fromSpec('alias/next', { kmsKeyId: [], kmsRegion: 'eu-west-1' });
     expect(p.description).toBe('KMS key alias/next');
     expect(p.type).toBe('kms');
     await p.close?.();

@@ -2,9 +2,9 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { UserError, errnoCode } from '../errors.js';
-import { ByteWriter } from '../format/bytes.js';
-import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
+import { UserError, errnoCode } from '../../errors.js';
+import { ByteWriter } from '../../format/bytes.js';
+import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from '../provider.js';
 
 const KEY_FILE_PREFIX = 'snapshot-guard-key-v1:';
 const WRAP_AAD_LABEL = 'snapshot-guard v1 local wrap';

@@ -1,10 +1,9 @@
 /** Parsing of the Vault flags and of Vault's error bodies, without a server. */
-import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { displayAddr, vaultErrorText } from '../../../src/keys/vault/http.js';
-import { addKeyOptions, keySettingsFrom } from '../../../src/cli/key-options.js';
 import { parseVaultKey, vaultFactory } from '../../../src/keys/vault/settings.js';
+import { settingsFromArgs } from '../../config/parse-args.js';
 
 const savedEnv = { ...process.env };
 
@@ -13,11 +12,12 @@ afterEach(() => {
   Object.assign(process.env, savedEnv);
 });
 
+/** Providers configured by the flags of `decrypt`, with the current environment. */
 async function providersFor(args: string[]) {
-  const cmd = new Command('t').exitOverride();
-  addKeyOptions(cmd);
-  cmd.parse(args, { from: 'user' });
-  return vaultFactory.fromSettings(keySettingsFrom(cmd.opts()));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return vaultFactory.fromSettings(await settingsFromArgs('decrypt', ['-o', 'x', ...args], env));
 }
 
 describe('vault options', () => {

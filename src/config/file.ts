@@ -71,7 +71,7 @@ function unknownKey(path: string, key: string): ConfigFileError {
 export function parseConfigText(text: string, path: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false });
+    doc = parseYaml(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: true });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0] ? `line ${err.linePos[0].line}: ` : '';

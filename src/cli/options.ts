@@ -27,6 +27,7 @@ function keysOf(name: CommandName): readonly SettingKey[] {
 
 function helpText(name: CommandName, key: SettingKey, s: Setting<unknown>): string {
   const extras: string[] = [];
+  if (s.shape === 'one' && s.kind.choices) extras.push(`choices: ${s.kind.choices.join(', ')}`);
   if (s.shape === 'one' && s.default) {
     extras.push(`default: ${DEFAULT_HELP_FOR[name]?.[key] ?? s.defaultHelp ?? s.default.text}`);
   }

@@ -16,6 +16,8 @@ export interface ValueKind<T> {
   schema(name: string): z.ZodType<T, string>;
   /** The value may hold a URL whose password must not be shown. */
   readonly url?: boolean;
+  /** The only values accepted, for --help. */
+  readonly choices?: readonly string[];
 }
 
 /** A kind from a parser that throws a UserError with a message naming the setting. */
@@ -72,5 +74,5 @@ export const listenAddress: ValueKind<MetricsAddr> = textKind(
 );
 
 export function choice<T extends string>(choices: readonly T[]): ValueKind<T> {
-  return textKind(`one of ${choices.join(', ')}`, (name) => parseChoice(name, choices));
+  return { ...textKind(`one of ${choices.join(', ')}`, (name) => parseChoice(name, choices)), choices };
 }

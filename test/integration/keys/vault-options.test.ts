@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { displayAddr, vaultErrorText } from '../../../src/keys/vault/http.js';
 import { parseVaultKey, vaultFactory } from '../../../src/keys/vault/settings.js';
-import { settingsFromArgs } from '../../config/parse-args.js';
+import { settingsFromArgs } from '../../helpers/config-args.js';
 
 const savedEnv = { ...process.env };
 

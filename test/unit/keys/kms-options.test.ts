@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { kmsFactory } from '../../../src/keys/kms/settings.js';
 import type { KeyProvider } from '../../../src/keys/provider.js';
-import { settingsFromArgs } from '../../config/parse-args.js';
+import { settingsFromArgs } from '../../helpers/config-args.js';
 
 /** The settings of `decrypt` (a subcommand with every key flag) from argv and exactly `env`. */
 function parse(argv: string[], env: Record<string, string> = {}) {

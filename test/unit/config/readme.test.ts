@@ -1,7 +1,7 @@
 /** The README's "Config file" section names every key a config file accepts, so the table cannot fall behind. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../src/config/settings.js';
+import { SETTINGS } from '../../../src/config/settings.js';
 
 describe('README, Config file', () => {
   it('lists every config-file key', () => {

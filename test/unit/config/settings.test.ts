@@ -1,12 +1,12 @@
 /** The settings schema and the merging of its sources, in-process: no child process, no network. */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
-import { ConfigFileError, parseConfigText, validateConfig } from '../../src/config/file.js';
-import { redactUrl, renderSettings } from '../../src/config/print.js';
-import { resolveSettings, type SettingSources } from '../../src/config/resolve.js';
-import { COMMAND_NAMES } from '../../src/config/setting.js';
-import { COMMAND_SETTINGS, SETTINGS } from '../../src/config/settings.js';
-import { settingsFromArgs } from './parse-args.js';
+import { UserError } from '../../../src/errors.js';
+import { ConfigFileError, parseConfigText, validateConfig } from '../../../src/config/file.js';
+import { redactUrl, renderSettings } from '../../../src/config/print.js';
+import { resolveSettings, type SettingSources } from '../../../src/config/resolve.js';
+import { COMMAND_NAMES } from '../../../src/config/setting.js';
+import { COMMAND_SETTINGS, SETTINGS } from '../../../src/config/settings.js';
+import { settingsFromArgs } from '../../helpers/config-args.js';
 
 const FILE = '/etc/sg.yaml';
 const file = (text: string, only?: Parameters<typeof validateConfig>[2]) =>

@@ -66,7 +66,8 @@ export function renderSettings(
       continue;
     }
     const shown = yamlValue(redact(setting, o.raw));
-    rows.push([`${key}: ${shown}`, sourceText(o)]);
+    // Flag-only settings are shown too, but marked: a config file may not hold them.
+    rows.push([`${key}: ${shown}`, setting.only === 'flag' ? `${sourceText(o)}; flag only` : sourceText(o)]);
   }
   const width = Math.min(60, Math.max(...rows.map(([l]) => l.length)));
   const head = [

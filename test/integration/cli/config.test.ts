@@ -208,7 +208,7 @@ describe('config check FILE', () => {
     ok(await runCli(['config', 'check', '--for', 'watch', file]), 'check --for watch');
     const r = await runCli(['config', 'check', '--for', 'restore', file]);
     expect(r.code).toBe(2);
-    oneLine(r, /: dir: not a setting of `snapshot-guard restore` \(only of watch, doctor\)$/);
+    oneLine(r, /: dir: not a setting of `snapshot-guard restore` \(only of watch, doctor, audit\)$/);
   });
 });
 

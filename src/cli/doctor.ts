@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { keyringFromSettings } from '../keys/registry.js';
@@ -130,7 +131,7 @@ export function doctorCommand(): Command {
     const audit = auditInputsFrom(opts);
     const r = new Report();
     const dir = resolve(opts.dir);
-    const out = openStore(opts.out, '--out');
+    const out = openStore(opts.out, '--out', s3SettingsFrom(opts));
     r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,7 @@ export function encryptCommand(): Command {
     const fileName = input === '-' ? 'stdin' : basename(input);
     const createdAtMs = Date.now();
     const setId = `oneshot-${createdAtMs}-${randomBytes(4).toString('hex')}`;
-    const context = { instance: opts.instance, setId, fileName, createdAtMs };
+    const context = { instance: opts.instance ?? hostname(), setId, fileName, createdAtMs };
     const { plaintext: dataKey, wrapped } = await keyring.newDataKey({ instance: context.instance, setId });
     try {
       // Opened lazily: the parallel path reads the file itself.

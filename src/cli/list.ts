@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { formatBytes } from '../restore/human.js';
 import { summariseSet, type SetSummary } from '../store/set-summary.js';
 import { openStore } from '../store/open.js';
@@ -38,7 +39,7 @@ function describe(s: SetSummary, newest: boolean): string {
 export function listCommand(): Command {
   const cmd = commandWithSettings('list', 'list sealed sets, newest first (needs no key)');
   return onSettings(cmd, 'list', async (opts) => {
-    const from = openStore(opts.from, '--from');
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const summaries: SetSummary[] = [];
     for (const id of await from.listSets()) summaries.push(await summariseSet(from, id));
     if (opts.json) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, errorMessage } from '../errors.js';
 import { keyringFromSettings } from '../keys/registry.js';
@@ -66,7 +67,7 @@ export function restoreCommand(): Command {
     "decrypt a sealed set back into Dragonfly/Redis's directory; files appear only after every byte and the set manifest authenticated",
   );
   return onSettings(cmd, 'restore', async (opts) => {
-    const from = openStore(opts.from, '--from');
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const to = resolve(opts.to);
     const choice = { set: opts.set, latest: opts.latest };
     if ((choice.set === undefined) === !choice.latest) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { UserError } from '../errors.js';
 import { isKeySpec, keyringFromSettings, providersFromSpecs, type KeySettings } from '../keys/registry.js';
 import type { KeyProvider } from '../keys/provider.js';
@@ -50,7 +51,7 @@ export function rewrapCommand(): Command {
     'key rotation: re-wrap the data keys of sealed sets under new wrapping keys, rewriting file headers only (payload bytes unchanged)',
   );
   return onSettings(cmd, 'rewrap', async (opts) => {
-    const from = openStore(opts.from, '--from');
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const toSpecs = opts.toKey;
     const dropItems = opts.dropKey;
     if (toSpecs.length === 0 && dropItems.length === 0) {

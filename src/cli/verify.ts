@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { UserError } from '../errors.js';
 import { keyringFromSettings } from '../keys/registry.js';
 import { openStore } from '../store/open.js';
@@ -13,7 +14,7 @@ export function verifyCommand(): Command {
     'unwrap and authenticate every byte of sealed sets and their manifests (no plaintext is written); records the result in each status.json',
   );
   return onSettings(cmd, 'verify', async (opts) => {
-    const from = openStore(opts.from, '--from');
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const ids = await chooseSets(from, { set: opts.set, latest: opts.latest, all: opts.all }, 'latest');
     const keyring = await keyringFromSettings(opts);
     let failed = 0;

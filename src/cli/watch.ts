@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { resolve } from 'node:path';
 import { openStore } from '../store/open.js';
 import { lockDragonflyDir } from '../snapshots/dir-lock.js';
@@ -32,7 +34,7 @@ export function watchCommand(): Command {
         2,
       );
     rejectRemoteDir(opts.dir);
-    const store = openStore(opts.out, '--out');
+    const store = openStore(opts.out, '--out', s3SettingsFrom(opts));
     const strict = opts.strictPermissions;
     // Everything is checked before anything is created.
     const dirs = await checkDirectories({
@@ -83,7 +85,7 @@ export function watchCommand(): Command {
       keyring,
       store,
       dragonflyDir: dirs.dragonflyDir,
-      instance: opts.instance,
+      instance: opts.instance ?? hostname(),
       segmentSize: opts.segmentSize,
       shredMode: opts.shred,
       parallelism: opts.parallelism,

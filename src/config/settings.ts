@@ -3,7 +3,6 @@
  * environment variable, value kind, default and help. COMMAND_SETTINGS says which subcommand reads which.
  * Sources, strongest first: flags, environment, config file (--config), defaults.
  */
-import { hostname } from 'node:os';
 import { LOG_LEVELS } from '../observe/logger.js';
 import { DEFAULT_METRICS_ADDR, parseListenAddress } from '../observe/listen-address.js';
 import { KEY_SETTINGS } from './key-settings.js';
@@ -108,11 +107,37 @@ export const SETTINGS = {
     arg: 'octal',
     help: 'mode of the restored files: 0600, or 0640/0660 when Dragonfly shares --dir with a group',
   }),
-  instance: withDefault(text('a name'), hostname(), hostname(), {
+  instance: optional(text('a name'), {
     arg: 'name',
-    defaultHelp: 'this host name',
     env: 'SNAPSHOT_GUARD_INSTANCE',
-    help: 'instance name recorded in headers and bound to the data key',
+    help: 'instance name recorded in headers and bound to the data key (default: this host name)',
+    helpFor: {
+      restore: 'in a bucket shared by several instances, whose sets to use (default: the only one there)',
+      verify: 'in a bucket shared by several instances, whose sets to use (default: the only one there)',
+      list: 'in a bucket shared by several instances, whose sets to use (default: the only one there)',
+      rewrap: 'in a bucket shared by several instances, whose sets to use (default: the only one there)',
+      doctor: 'in a bucket shared by several instances, whose sets to use (default: the only one there)',
+    },
+  }),
+  's3-region': optional(text('an AWS region'), {
+    arg: 'region',
+    help: 'S3 region (default: AWS_REGION or the profile)',
+  }),
+  's3-endpoint': optional(url('an http:// or https:// URL'), {
+    arg: 'url',
+    help: 'S3 endpoint of an S3-compatible store (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)',
+  }),
+  's3-force-path-style': toggle({
+    env: 'SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE',
+    help: 'address buckets as ENDPOINT/BUCKET (S3-compatible stores)',
+  }),
+  'object-lock-days': optional(wholeNumber(1, 36_500), {
+    arg: 'n',
+    help: 'S3 Object Lock: keep every object of a set for N days',
+  }),
+  'object-lock-mode': withDefault(choice(['governance', 'compliance'] as const), 'governance', 'governance', {
+    arg: 'mode',
+    help: 'S3 Object Lock mode (compliance: nobody can shorten it)',
   }),
   shred: withDefault(choice(['overwrite', 'unlink'] as const), 'overwrite', 'overwrite', {
     arg: 'mode',
@@ -240,6 +265,14 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 const KEYS = Object.keys(KEY_SETTINGS) as (keyof typeof KEY_SETTINGS)[];
 
+const S3 = ['s3-region', 's3-endpoint', 's3-force-path-style', 'instance'] as const;
+const S3_WRITE = [
+  's3-region',
+  's3-endpoint',
+  's3-force-path-style',
+  'object-lock-days',
+  'object-lock-mode',
+] as const;
 const AUDIT_SOURCES = ['flagfile', 'cmdline', 'pid', 'env-file', 'server', 'rpo', 'accept'] as const;
 
 /** Which subcommand reads which settings, in the order --help and --print-config show them. */
@@ -267,6 +300,7 @@ export const COMMAND_SETTINGS = {
     'log-level',
     'audit-every',
     ...AUDIT_SOURCES,
+    ...S3_WRITE,
   ],
   restore: [
     'from',
@@ -281,13 +315,25 @@ export const COMMAND_SETTINGS = {
     'parallelism',
     'threads',
     ...KEYS,
+    ...S3,
   ],
-  verify: ['from', 'set', 'latest', 'all', 'parallelism', ...KEYS],
-  list: ['from', 'json'],
-  rewrap: ['from', 'set', 'all', 'to-key', 'drop-key', 'parallelism', ...KEYS],
+  verify: ['from', 'set', 'latest', 'all', 'parallelism', ...KEYS, ...S3],
+  list: ['from', 'json', ...S3],
+  rewrap: [
+    'from',
+    'set',
+    'all',
+    'to-key',
+    'drop-key',
+    'parallelism',
+    ...KEYS,
+    ...S3,
+    'object-lock-days',
+    'object-lock-mode',
+  ],
   encrypt: ['output', 'force', 'threads', 'instance', 'segment-size', ...KEYS],
   decrypt: ['output', 'force', 'threads', ...KEYS],
-  doctor: ['dir', 'out', 'dragonfly-url', ...KEYS, ...AUDIT_SOURCES],
+  doctor: ['dir', 'out', 'dragonfly-url', ...KEYS, ...AUDIT_SOURCES, ...S3],
   audit: [...AUDIT_SOURCES, 'dragonfly-url', 'dir', 'allow-group-access', 'fail-on', 'json'],
 } as const satisfies Record<CommandName, readonly SettingKey[]>;
 

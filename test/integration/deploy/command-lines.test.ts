@@ -40,8 +40,9 @@ function unitArgs(unit: string, p: Paths): string[] {
     .filter((w) => !/^\$[A-Z_]+$/.test(w)) // $SNAPSHOT_GUARD_ARGS etc.: empty in the sample environment file
     .map((w) =>
       w
+        .replace('${SNAPSHOT_GUARD_METRICS_ADDR}', '127.0.0.1:0')
         .replace('%d/snapshot-guard.key', p.keyFile)
-        .replace('%d/snapshot-guard.yaml', localConfig('deploy/systemd/snapshot-guard.yaml', p))
+        .replace('%d/snapshot-guard.yaml', localConfig('deploy/debian/snapshot-guard.yaml', p))
         .replace('/var/lib/dragonfly/snapshots', p.dragonflyDir)
         .replace('/var/lib/snapshot-guard/sealed', p.sealedDir),
     );
@@ -141,7 +142,6 @@ async function expectPolicyFromFile(watchArgs: string[]): Promise<void> {
 describe('the deployments run real command lines', () => {
   it('systemd: snapshot-guard.service seals, snapshot-guard-restore.service restores', async () => {
     const p = await setup(0o2770); // Dragonfly's --dir, shared with its group as in snapshot-guard.tmpfiles.conf
-    await expectPolicyFromFile(unitArgs('snapshot-guard.service', p));
     const watch = await sealThenRestore(
       p,
       unitArgs('snapshot-guard.service', p),

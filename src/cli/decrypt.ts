@@ -1,6 +1,6 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
 import {
   decryptOpened,
   fileError,
@@ -14,19 +14,16 @@ import { decryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import type { Keyring } from '../keys/keyring.js';
 import { releaseWhenAuthenticated } from '../restore/plaintext-spool.js';
 import { publishFile } from './publish.js';
-import { threadsOption } from './common.js';
+import { commandWithSettings, onSettings } from './options.js';
 import { IntegrityError, UserError, errnoPath, fileSystemProblem } from '../errors.js';
 
 export function decryptCommand(): Command {
-  const cmd = new Command('decrypt')
-    .description('decrypt and authenticate one encrypted file; output appears only if every byte verified')
-    .argument('<in>', 'encrypted file, or - for stdin (then -o must be a file)')
-    .requiredOption('-o, --output <out>', 'plaintext output file, or - for stdout (then <in> must be a file)')
-    .option('--force', 'replace the output file if it exists')
-    .addOption(threadsOption());
-  addKeyOptions(cmd);
-  return cmd.action(async (input: string, opts: ParsedOptions) => {
-    const out = opts.output as string;
+  const cmd = commandWithSettings(
+    'decrypt',
+    'decrypt and authenticate one encrypted file; output appears only if every byte verified',
+  ).argument('<in>', 'encrypted file, or - for stdin (then -o must be a file)');
+  return onSettings(cmd, 'decrypt', async (opts, [input = '-']) => {
+    const out = opts.output;
     if (input === '-' && out === '-') {
       throw new UserError(
         'decrypt cannot stream stdin to stdout: plaintext may only be released after the whole input authenticated; write to a file with -o',
@@ -36,7 +33,7 @@ export function decryptCommand(): Command {
     if (input !== '-' && out !== '-' && resolve(input) === resolve(out)) {
       throw new UserError('input and output are the same file; choose another -o', 2);
     }
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(opts);
     try {
       if (out === '-') {
         // One read into a private spool; stdout gets the bytes only after every segment verified.
@@ -47,7 +44,7 @@ export function decryptCommand(): Command {
       const opened =
         input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
       const tmp = tempPathFor(resolve(out));
-      const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads as number);
+      const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads);
       try {
         if (threads > 1) await decryptInParallel(opened, input, tmp, threads, keyring);
         else await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
@@ -57,7 +54,7 @@ export function decryptCommand(): Command {
         if (errnoPath(err) === tmp) throw new UserError(fileSystemProblem(err, out, 'write') ?? String(err));
         throw fileError(err, input, 'read');
       }
-      await publishFile(tmp, out, Boolean(opts.force));
+      await publishFile(tmp, out, opts.force);
     } finally {
       await keyring.close();
     }

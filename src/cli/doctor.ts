@@ -3,10 +3,12 @@
  * 3 a.m. question "is the backup path healthy?". Reads and checks; changes nothing (it does not even
  * create --out). Each line is ok / warn / FAIL with the fix; exit 1 when anything failed.
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
 import type { Keyring } from '../keys/keyring.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
 import { loadingFinished } from '../snapshots/dragonfly-info.js';
@@ -14,13 +16,12 @@ import { scanDirectory } from '../snapshots/scan.js';
 import { SnapshotUnreadableError } from '../snapshots/source-changed.js';
 import { assertReadable } from '../snapshots/stable-source.js';
 import { NoStoreError } from '../store/errors.js';
-import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import { unwrapSetKey } from '../store/sealed-set.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { auditSummary } from '../audit/summary.js';
-import { addAuditSourceOptions, auditInputsFrom } from './audit.js';
+import { auditInputsFrom } from './audit.js';
 
 type Level = 'ok' | 'warn' | 'FAIL';
 
@@ -122,34 +123,20 @@ async function checkSealed(r: Report, out: Store, keyring: Keyring): Promise<voi
 }
 
 export function doctorCommand(): Command {
-  const cmd = new Command('doctor')
-    .description(
-      'check that this host can seal and restore: directories, permissions, keys, sealed sets, Dragonfly',
-    )
-    .addOption(new Option('--dir <dir>', "Dragonfly's --dir").env('SNAPSHOT_GUARD_DIR').makeOptionMandatory())
-    .addOption(
-      new Option('--out <dir>', 'the sealed-set directory (watch --out)')
-        .env('SNAPSHOT_GUARD_OUT')
-        .makeOptionMandatory(),
-    )
-    .addOption(
-      new Option('--dragonfly-url <url>', 'redis://[:password@]host:port, to check Dragonfly answers').env(
-        'SNAPSHOT_GUARD_DRAGONFLY_URL',
-      ),
-    );
-  addKeyOptions(cmd);
-  addAuditSourceOptions(cmd, { dirAndUrl: false });
-  addS3Options(cmd);
-  return cmd.action(async (opts: ParsedOptions) => {
+  const cmd = commandWithSettings(
+    'doctor',
+    'check that this host can seal and restore: directories, permissions, keys, sealed sets, Dragonfly',
+  );
+  return onSettings(cmd, 'doctor', async (opts) => {
     const audit = auditInputsFrom(opts);
     const r = new Report();
-    const dir = resolve(opts.dir as string);
-    const out = openStore(opts.out as string, '--out', s3SettingsFrom(opts));
+    const dir = resolve(opts.dir);
+    const out = openStore(opts.out, '--out', s3SettingsFrom(opts));
     r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;
     try {
-      keyring = await keyringFromOptions(opts);
+      keyring = await keyringFromSettings(opts);
     } catch (err) {
       r.line('FAIL', errorMessage(err));
     }
@@ -158,7 +145,7 @@ export function doctorCommand(): Command {
       await checkSealed(r, out, keyring).catch((err: unknown) => r.line('FAIL', errorMessage(err)));
       await keyring.close();
     }
-    const url = opts.dragonflyUrl as string | undefined;
+    const url = opts.dragonflyUrl;
     if (url) {
       const loaded = await loadingFinished(url).catch(() => undefined);
       if (loaded === undefined)

@@ -1,9 +1,10 @@
-import { Command } from 'commander';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
 import { encryptToNewFile, fileError } from '../files/encrypted-file.js';
-import { instanceOption, segmentSizeOption, threadsOption } from './common.js';
+import { commandWithSettings, onSettings } from './options.js';
 import { readChunks, tempPathFor, removeIfExists } from '../io/durable.js';
 import { publishFile } from './publish.js';
 import { encryptFile } from '../format/file.js';
@@ -23,28 +24,23 @@ async function sizeOrRaise(path: string): Promise<number> {
 }
 
 export function encryptCommand(): Command {
-  const cmd = new Command('encrypt')
-    .description('encrypt one file (or stdin) into the snapshot-guard format')
-    .argument('<in>', 'plaintext file, or - for stdin')
-    .requiredOption('-o, --output <out>', 'encrypted output file, or - for stdout')
-    .option('--force', 'replace the output file if it exists')
-    .addOption(threadsOption())
-    .addOption(instanceOption())
-    .addOption(segmentSizeOption());
-  addKeyOptions(cmd);
-  return cmd.action(async (input: string, opts: ParsedOptions) => {
-    const out = opts.output as string;
-    const keyring = await keyringFromOptions(opts);
+  const cmd = commandWithSettings(
+    'encrypt',
+    'encrypt one file (or stdin) into the snapshot-guard format',
+  ).argument('<in>', 'plaintext file, or - for stdin');
+  return onSettings(cmd, 'encrypt', async (opts, [input = '-']) => {
+    const out = opts.output;
+    const keyring = await keyringFromSettings(opts);
     const fileName = input === '-' ? 'stdin' : basename(input);
     const createdAtMs = Date.now();
     const setId = `oneshot-${createdAtMs}-${randomBytes(4).toString('hex')}`;
-    const context = { instance: opts.instance as string, setId, fileName, createdAtMs };
+    const context = { instance: opts.instance ?? hostname(), setId, fileName, createdAtMs };
     const { plaintext: dataKey, wrapped } = await keyring.newDataKey({ instance: context.instance, setId });
     try {
       // Opened lazily: the parallel path reads the file itself.
       const source = input === '-' ? process.stdin : readChunks(input);
-      const target = { context, dataKey, wrappedKeys: wrapped, segmentSize: opts.segmentSize as number };
-      const threads = input === '-' ? 1 : threadsFor(await sizeOrRaise(input), opts.threads as number);
+      const target = { context, dataKey, wrappedKeys: wrapped, segmentSize: opts.segmentSize };
+      const threads = input === '-' ? 1 : threadsFor(await sizeOrRaise(input), opts.threads);
       if (out === '-') {
         const header = {
           version: FORMAT_VERSION,
@@ -74,7 +70,7 @@ export function encryptCommand(): Command {
         if (errnoPath(err) === tmp) throw new UserError(fileSystemProblem(err, out, 'write') ?? String(err));
         throw fileError(err, input, 'read');
       }
-      await publishFile(tmp, out, Boolean(opts.force));
+      await publishFile(tmp, out, opts.force);
     } finally {
       dataKey.fill(0);
       await keyring.close();

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { generateKeyFile } from '../keys/local.js';
+import { generateKeyFile } from '../keys/local/provider.js';
 
 export function keygenCommand(): Command {
   return new Command('keygen')

@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { formatBytes } from '../restore/human.js';
 import { summariseSet, type SetSummary } from '../store/set-summary.js';
-import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 
 /** "a-0000.dfs … a-0007.dfs (8 shards), a-summary.dfs" rather than a line per shard. */
@@ -36,12 +37,8 @@ function describe(s: SetSummary, newest: boolean): string {
 }
 
 export function listCommand(): Command {
-  return addS3Options(
-    new Command('list')
-      .description('list sealed sets, newest first (needs no key)')
-      .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
-      .option('--json', 'print a JSON array instead of text'),
-  ).action(async (opts: { from: string; json?: boolean }) => {
+  const cmd = commandWithSettings('list', 'list sealed sets, newest first (needs no key)');
+  return onSettings(cmd, 'list', async (opts) => {
     const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const summaries: SetSummary[] = [];
     for (const id of await from.listSets()) summaries.push(await summariseSet(from, id));

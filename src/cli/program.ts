@@ -9,6 +9,7 @@ import { verifyCommand } from './verify.js';
 import { listCommand } from './list.js';
 import { rewrapCommand } from './rewrap.js';
 import { auditCommand } from './audit.js';
+import { configCommand } from './config.js';
 
 import { VERSION } from '../version.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     decryptCommand(),
     doctorCommand(),
     auditCommand(),
+    configCommand(),
   ]) {
     program.addCommand(sub.exitOverride());
   }

@@ -1,7 +1,9 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, errorMessage } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
+import { keyringFromSettings } from '../keys/registry.js';
 import { formatBytes } from '../restore/human.js';
 import { loadAdvice } from '../restore/load-advice.js';
 import { resolveOwner, type Owner } from '../restore/owner.js';
@@ -13,22 +15,8 @@ import { giveToOwnerOf } from '../store/local/ownership.js';
 import { existingSnapshot } from '../restore/existing-snapshot.js';
 import { chooseSets } from '../store/choose.js';
 import { NoStoreError } from '../store/errors.js';
-import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { parseIntegerIn, threadsOption } from './common.js';
-
-/** Owner read+write always; the group may read or write; never others, never execute. */
-function parseFileMode(value: string): number {
-  const mode = /^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : NaN;
-  if (!Number.isInteger(mode) || (mode & 0o600) !== 0o600 || (mode & 0o117) !== 0) {
-    throw new UserError(
-      `--mode must be 0600, 0640 or 0660 (owner read/write, no access for others), got "${value}"`,
-      2,
-    );
-  }
-  return mode;
-}
 
 /** --if-empty: the reason to do nothing, or undefined when the restore should run. */
 async function reasonToSkip(from: Store, to: string): Promise<string | undefined> {
@@ -78,44 +66,14 @@ function ownerText(chowned: { uid: number; gid: number } | undefined, owner: Own
 }
 
 export function restoreCommand(): Command {
-  const cmd = new Command('restore')
-    .description(
-      "decrypt a sealed set back into Dragonfly/Redis's directory; files appear only after every byte and the set manifest authenticated",
-    )
-    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
-    .option('--set <id>', 'restore this set (ids are shown by `snapshot-guard list`)')
-    .option('--latest', 'restore the newest set that verifies (newer damaged sets are skipped, loudly)')
-    .option('--strict', 'with --latest: fail when the newest set does not verify, instead of falling back')
-    .requiredOption('--to <dir>', "Dragonfly's --dir (created 0700 if missing)")
-    .option(
-      '--owner <user[:group]>',
-      'give the restored files to this user (needs root), e.g. dragonfly:dragonfly',
-    )
-    .option('--force', 'replace snapshot files of the same names that are already there')
-    .addOption(
-      new Option(
-        '--mode <octal>',
-        'mode of the restored files: 0600, or 0640/0660 when Dragonfly shares --dir with a group',
-      )
-        .argParser(parseFileMode)
-        .default(0o600, '0600'),
-    )
-    .option(
-      '--if-empty',
-      'do nothing when --to already holds a complete snapshot or nothing was ever sealed (for restore on boot)',
-    )
-    .addOption(
-      new Option('--parallelism <n>', 'files decrypted at once (when no file is split between threads)')
-        .argParser(parseIntegerIn('--parallelism', 1, 64))
-        .default(2),
-    )
-    .addOption(threadsOption('one per CPU (up to 8) for a set of one file of 64 MiB or more, else 1'));
-  addKeyOptions(cmd);
-  addS3Options(cmd);
-  return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
-    const to = resolve(opts.to as string);
-    const choice = { set: opts.set as string | undefined, latest: opts.latest as boolean };
+  const cmd = commandWithSettings(
+    'restore',
+    "decrypt a sealed set back into Dragonfly/Redis's directory; files appear only after every byte and the set manifest authenticated",
+  );
+  return onSettings(cmd, 'restore', async (opts) => {
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const to = resolve(opts.to);
+    const choice = { set: opts.set, latest: opts.latest };
     if ((choice.set === undefined) === !choice.latest) {
       throw new UserError('choose what to restore: pass either --set ID or --latest', 2);
     }
@@ -126,17 +84,17 @@ export function restoreCommand(): Command {
         return;
       }
     }
-    const owner = opts.owner ? await resolveOwner(opts.owner as string) : undefined;
+    const owner = opts.owner ? await resolveOwner(opts.owner) : undefined;
     // --latest: every set, newest first, so that a damaged newest set can fall back to an older one.
     const chosen = await chooseSets(from, choice.latest ? { all: true } : choice, 'none');
     if (chosen.length === 0) throw new UserError(`no sealed set in ${from.location} yet`);
-    const keyring = await keyringFromOptions(opts);
+    const keyring = await keyringFromSettings(opts);
     let skipped: SkippedSet[] = [];
     try {
       const started = performance.now();
       const restored = await restoreNewestIntact(
         chosen,
-        Boolean(opts.strict),
+        opts.strict,
         (id) =>
           restoreSet({
             store: from,
@@ -144,10 +102,10 @@ export function restoreCommand(): Command {
             targetDir: to,
             keyring,
             ...(owner ? { owner } : {}),
-            force: Boolean(opts.force),
-            mode: opts.mode as number,
-            parallelism: opts.parallelism as number,
-            threads: opts.threads as number,
+            force: opts.force,
+            mode: opts.mode,
+            parallelism: opts.parallelism,
+            threads: opts.threads,
             progress: progressFor(process.stderr),
           }),
         (s) => {
@@ -163,7 +121,7 @@ export function restoreCommand(): Command {
       const seconds = (performance.now() - started) / 1000;
       const lines = [
         `restored set ${setId} (snapshot of ${out.manifest.snapshotTime}) into ${to}: ${out.manifest.files.length} files, ${formatBytes(out.bytes)} in ${seconds.toFixed(1)} s`,
-        `files are mode ${(opts.mode as number).toString(8).padStart(4, '0')}, ${ownerText(out.chowned, owner)}; all authenticated against the set manifest`,
+        `files are mode ${opts.mode.toString(8).padStart(4, '0')}, ${ownerText(out.chowned, owner)}; all authenticated against the set manifest`,
         ...loadAdvice(out.manifest, to),
       ];
       if (skipped.length > 0)

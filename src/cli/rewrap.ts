@@ -1,38 +1,23 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { UserError } from '../errors.js';
-import {
-  addKeyOptions,
-  keyringFromOptions,
-  providerFactories,
-  providersFromSpecs,
-  type ParsedOptions,
-} from '../keys/options.js';
+import { isKeySpec, keyringFromSettings, providersFromSpecs, type KeySettings } from '../keys/registry.js';
 import type { KeyProvider } from '../keys/provider.js';
 import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
 import { chooseSets } from '../store/choose.js';
-import { addS3Options, s3SettingsFrom } from './s3-options.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { parseIntegerIn } from './common.js';
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function isSpec(s: string): boolean {
-  const i = s.indexOf(':');
-  return i > 0 && providerFactories.some((f) => f.specPrefix === s.slice(0, i));
-}
 
 async function dropMatchers(
   items: string[],
-  opts: ParsedOptions,
+  keys: KeySettings,
   opened: KeyProvider[],
 ): Promise<DropMatcher[]> {
   const out: DropMatcher[] = [];
   for (const item of items) {
-    if (isSpec(item)) {
-      const [p] = await providersFromSpecs([item], opts);
+    if (isKeySpec(item)) {
+      const [p] = await providersFromSpecs([item], keys);
       if (p) {
         opened.push(p);
         out.push(dropByProvider(item, p));
@@ -65,43 +50,19 @@ async function checkPlan(from: Store, ids: string[], drops: DropMatcher[], addin
 }
 
 export function rewrapCommand(): Command {
-  const cmd = new Command('rewrap')
-    .description(
-      'key rotation: re-wrap the data keys of sealed sets under new wrapping keys, rewriting file headers only (payload bytes unchanged)',
-    )
-    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
-    .option('--set <id>', 'rewrap this set')
-    .option('--all', 'rewrap every set (the default)')
-    .option(
-      '--to-key <spec>',
-      'add (or refresh) a wrapping key: file:/path, kms:KEY, vault:NAME (repeatable)',
-      collect,
-    )
-    .option(
-      '--drop-key <spec-or-id>',
-      'remove a wrapping key: a key spec, or a key id as `list` shows it (repeatable)',
-      collect,
-    )
-    .addOption(
-      new Option('--parallelism <n>', 'files rewritten at once')
-        .argParser(parseIntegerIn('--parallelism', 1, 64))
-        .default(2),
-    );
-  addKeyOptions(cmd);
-  addS3Options(cmd, { write: true });
-  return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
-    const toSpecs = (opts.toKey as string[] | undefined) ?? [];
-    const dropItems = (opts.dropKey as string[] | undefined) ?? [];
+  const cmd = commandWithSettings(
+    'rewrap',
+    'key rotation: re-wrap the data keys of sealed sets under new wrapping keys, rewriting file headers only (payload bytes unchanged)',
+  );
+  return onSettings(cmd, 'rewrap', async (opts) => {
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const toSpecs = opts.toKey;
+    const dropItems = opts.dropKey;
     if (toSpecs.length === 0 && dropItems.length === 0) {
       throw new UserError('nothing to do: pass --to-key SPEC (and/or --drop-key KEY)', 2);
     }
-    const ids = await chooseSets(
-      from,
-      { set: opts.set as string | undefined, all: opts.all as boolean },
-      'all',
-    );
-    const keyring = await keyringFromOptions(opts);
+    const ids = await chooseSets(from, { set: opts.set, all: opts.all }, 'all');
+    const keyring = await keyringFromSettings(opts);
     const opened: KeyProvider[] = [];
     try {
       const to = await providersFromSpecs(toSpecs, opts);
@@ -115,7 +76,7 @@ export function rewrapCommand(): Command {
           keyring,
           to,
           drop,
-          parallelism: opts.parallelism as number,
+          parallelism: opts.parallelism,
         });
         const keys = r.wrappedKeys.map((k) => `${k.provider}:${k.keyId}`).join(', ');
         process.stdout.write(

@@ -1,43 +1,28 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { commandWithSettings, onSettings } from './options.js';
+import { s3SettingsFrom } from './s3-options.js';
 import { UserError } from '../errors.js';
-import { addKeyOptions, keyringFromOptions, type ParsedOptions } from '../keys/options.js';
-import { addS3Options, s3SettingsFrom } from './s3-options.js';
+import { keyringFromSettings } from '../keys/registry.js';
 import { openStore } from '../store/open.js';
 import { verifyAndRecord } from '../store/verify.js';
 import { chooseSets } from '../store/choose.js';
 import { formatBytes } from '../restore/human.js';
-import { parseIntegerIn } from './common.js';
 
 export function verifyCommand(): Command {
-  const cmd = new Command('verify')
-    .description(
-      'unwrap and authenticate every byte of sealed sets and their manifests (no plaintext is written); records the result in each status.json',
-    )
-    .requiredOption('--from <dir>', 'directory holding the sealed sets (the --out of watch)')
-    .option('--set <id>', 'verify this set (ids are shown by `snapshot-guard list`)')
-    .option('--latest', 'verify the newest set (the default)')
-    .option('--all', 'verify every set')
-    .addOption(
-      new Option('--parallelism <n>', 'files verified at once')
-        .argParser(parseIntegerIn('--parallelism', 1, 64))
-        .default(2),
-    );
-  addKeyOptions(cmd);
-  addS3Options(cmd);
-  return cmd.action(async (opts: ParsedOptions) => {
-    const from = openStore(opts.from as string, '--from', s3SettingsFrom(opts));
-    const ids = await chooseSets(
-      from,
-      { set: opts.set as string | undefined, latest: opts.latest as boolean, all: opts.all as boolean },
-      'latest',
-    );
-    const keyring = await keyringFromOptions(opts);
+  const cmd = commandWithSettings(
+    'verify',
+    'unwrap and authenticate every byte of sealed sets and their manifests (no plaintext is written); records the result in each status.json',
+  );
+  return onSettings(cmd, 'verify', async (opts) => {
+    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const ids = await chooseSets(from, { set: opts.set, latest: opts.latest, all: opts.all }, 'latest');
+    const keyring = await keyringFromSettings(opts);
     let failed = 0;
     let noKey = 0;
     let integrity = false;
     try {
       for (const id of ids) {
-        const r = await verifyAndRecord(from, id, keyring, opts.parallelism as number);
+        const r = await verifyAndRecord(from, id, keyring, opts.parallelism);
         if (r.ok && r.manifest) {
           const bytes = r.manifest.files.reduce((s, f) => s + f.size, 0);
           process.stdout.write(

@@ -40,3 +40,16 @@ export interface KeyProvider {
   check?(): Promise<void>;
   close?(): Promise<void>;
 }
+
+/**
+ * How one kind of provider is configured: its settings (typed, already validated by the caller)
+ * become providers. Each provider folder exports one; registry.ts lists them.
+ */
+export interface ProviderFactory<Settings> {
+  /** Prefix of a key spec such as "file:/etc/sg/key" (rewrap --to-key); also the provider's name. */
+  readonly specPrefix: string;
+  /** Providers the settings configure (an empty list when this provider is not used). */
+  fromSettings(settings: Settings): Promise<KeyProvider[]>;
+  /** One provider from the part of a key spec after "prefix:", with the other settings for connection details. */
+  fromSpec(value: string, settings: Settings): Promise<KeyProvider>;
+}

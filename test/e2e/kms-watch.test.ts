@@ -11,7 +11,8 @@ import { freePort } from '../helpers/redis-server.js';
 import { publishedSets, openSealedSet } from '../helpers/sealed.js';
 import { workspace, type Workspace, leftInDir } from '../helpers/watch-fixtures.js';
 import { KmsEmulator } from '../emulators/kms-emulator.js';
-import { keyringFromOptions } from '../../src/keys/options.js';
+import { Keyring } from '../../src/keys/keyring.js';
+import { KmsKeyProvider } from '../../src/keys/kms/provider.js';
 import { applyEnv } from '../emulators/kms-emulator.js';
 
 let ws: Workspace | undefined;
@@ -125,11 +126,9 @@ describe('watch with AWS KMS', () => {
     const saved = { ...process.env };
     applyEnv(process.env, kms.env()); // the SDK reads credentials lazily, at the first call
     try {
-      const keyring = await keyringFromOptions({
-        kmsKeyId: [key.arn],
-        kmsEndpoint: kms.endpoint,
-        kmsRegion: kms.region,
-      });
+      const keyring = new Keyring([
+        new KmsKeyProvider({ keyId: key.arn, endpoint: kms.endpoint, region: kms.region }),
+      ]);
       const ids = await publishedSets(ws.out);
       const sealed = await openSealedSet(ws.out, ids[1]!, keyring);
       for (const [name, bytes] of second.contents) expect(sealed.files.get(name)?.equals(bytes)).toBe(true);

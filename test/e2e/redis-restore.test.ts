@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../../src/keys/keyring.js';
-import { LocalKeyProvider, generateKeyFile } from '../../src/keys/local.js';
+import { LocalKeyProvider, generateKeyFile } from '../../src/keys/local/provider.js';
 import { noopObserver } from '../../src/observe/observer.js';
 import { encryptAndPublish, shredSet, type SealConfig } from '../../src/seal/seal.js';
 import { scanDirectory } from '../../src/snapshots/scan.js';

@@ -7,7 +7,7 @@ import { parseKeyFileText } from '../../src/format/key-file.js';
 import { decodeManifest } from '../../src/format/manifest.js';
 import { decryptPayload } from '../../src/format/payload.js';
 import { Keyring } from '../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../src/keys/local.js';
+import { LocalKeyProvider } from '../../src/keys/local/provider.js';
 
 /** The stages of docs/FORMAT.md section 9, as named in the vectors. */
 export type Stage = 'key-file' | 'parse' | 'unwrap' | 'header-mac' | 'payload' | 'manifest';

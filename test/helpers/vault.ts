@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyContext } from '../../src/keys/provider.js';
-import type { RetryPolicy } from '../../src/keys/vault-http.js';
-import type { VaultAuthConfig } from '../../src/keys/vault-login.js';
-import { VaultTransitProvider } from '../../src/keys/vault-provider.js';
-import { VaultSession } from '../../src/keys/vault-session.js';
+import type { RetryPolicy } from '../../src/keys/vault/http.js';
+import type { VaultAuthConfig } from '../../src/keys/vault/login.js';
+import { VaultTransitProvider } from '../../src/keys/vault/provider.js';
+import { VaultSession } from '../../src/keys/vault/session.js';
 import { VaultEmulator } from '../emulators/vault-emulator.js';
 
 /** Quick retries so failure tests stay fast; the CLI uses the real defaults. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Keyring } from '../../src/keys/keyring.js';
-import { LocalKeyProvider, encodeKeyFile } from '../../src/keys/local.js';
+import { LocalKeyProvider, encodeKeyFile } from '../../src/keys/local/provider.js';
 
 export interface Workspace {
   root: string;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { encryptFile } from '../../src/format/file.js';
 import type { Header } from '../../src/format/header.js';
 import { payloadLengthFor } from '../../src/format/payload.js';
-import { LocalKeyProvider } from '../../src/keys/local.js';
+import { LocalKeyProvider } from '../../src/keys/local/provider.js';
 import { StageError, chunksBySizes, collect, decodeFile } from '../helpers/format.js';
 
 const kek = randomBytes(32);

@@ -9,7 +9,7 @@ import type * as FileMod from '../../src/format/file.js';
 import type * as HeaderMod from '../../src/format/header.js';
 import type * as PayloadMod from '../../src/format/payload.js';
 import type * as ManifestMod from '../../src/format/manifest.js';
-import type * as LocalMod from '../../src/keys/local.js';
+import type * as LocalMod from '../../src/keys/local/provider.js';
 
 export interface VectorLib {
   createHash: typeof CreateHash;

@@ -16,7 +16,7 @@ import {
 } from '../../dist/format/header.js';
 import { deriveFileKey } from '../../dist/format/payload.js';
 import { encodeManifest } from '../../dist/format/manifest.js';
-import { LocalKeyProvider, encodeKeyFile, localWrapAad } from '../../dist/keys/local.js';
+import { LocalKeyProvider, encodeKeyFile, localWrapAad } from '../../dist/keys/local/provider.js';
 // Node strips the types of this TypeScript file itself (it has only type imports).
 import { buildVectors, vectorFileText } from './build.ts';
 

@@ -31,7 +31,7 @@ it('unlinks on tmpfs and overwrites on a disk', async () => {
   const ram = join(root, 'ram');
   await mkdir(ram);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', ram]);
-  cleanups.push(async () => void execFileSync('umount', ['-l', ram]));
+  cleanups.push(() => Promise.resolve(void execFileSync('umount', ['-l', ram])));
   const disk = join(root, 'disk');
   await mkdir(disk);
 

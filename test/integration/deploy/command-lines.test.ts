@@ -5,7 +5,7 @@
  * snapshot is sealed by the deployment's `watch` (plus --once), then brought back byte for byte by the
  * deployment's `restore`. A renamed or removed flag breaks this test, not a production host.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +16,18 @@ import { unitDirectives } from '../../helpers/deploy/unit-file.js';
 import { parseYaml } from '../../helpers/deploy/yaml.js';
 
 interface Paths {
+  root: string;
   dragonflyDir: string;
   sealedDir: string;
   keyFile: string;
+}
+
+/** A local copy of a deployment's config file, with its metrics address moved to 127.0.0.1:0. */
+function localConfig(source: string, p: Paths): string {
+  const copy = join(p.root, source.replaceAll('/', '_'));
+  const text = readFileSync(source, 'utf8').replace(/^metrics-addr: .*$/m, 'metrics-addr: 127.0.0.1:0');
+  writeFileSync(copy, text, { mode: 0o600 });
+  return copy;
 }
 
 /** Words of an ExecStart= after the binary, with the unit's paths and variables made local. */
@@ -33,6 +42,7 @@ function unitArgs(unit: string, p: Paths): string[] {
       w
         .replace('${SNAPSHOT_GUARD_METRICS_ADDR}', '127.0.0.1:0')
         .replace('%d/snapshot-guard.key', p.keyFile)
+        .replace('%d/snapshot-guard.yaml', localConfig('deploy/debian/snapshot-guard.yaml', p))
         .replace('/var/lib/dragonfly/snapshots', p.dragonflyDir)
         .replace('/var/lib/snapshot-guard/sealed', p.sealedDir),
     );
@@ -55,6 +65,10 @@ function podArgs(name: string, p: Paths): string[] {
     a
       .replace('0.0.0.0:9464', '127.0.0.1:0')
       .replace('/run/snapshot-guard/keys/snapshot-guard.key', p.keyFile)
+      .replace(
+        '/etc/snapshot-guard/config/snapshot-guard.yaml',
+        localConfig('deploy/kubernetes/base/snapshot-guard.yaml', p),
+      )
       .replace('/data/snapshots', p.dragonflyDir)
       .replace('/var/lib/snapshot-guard/sealed', p.sealedDir),
   );
@@ -68,7 +82,12 @@ afterEach(async () => {
 async function setup(dragonflyDirMode: number): Promise<Paths> {
   const root = await mkdtemp(join(tmpdir(), 'sg-deploy-args-'));
   dirs.push(root);
-  const p = { dragonflyDir: join(root, 'df'), sealedDir: join(root, 'sealed'), keyFile: join(root, 'key') };
+  const p = {
+    root,
+    dragonflyDir: join(root, 'df'),
+    sealedDir: join(root, 'sealed'),
+    keyFile: join(root, 'key'),
+  };
   await mkdir(p.dragonflyDir, { mode: dragonflyDirMode });
   const keygen = await runCli(['keygen', '--out', p.keyFile]);
   expect(keygen.code, keygen.stderr).toBe(0);
@@ -111,6 +130,15 @@ async function sealThenRestore(
   return watch;
 }
 
+/** The deployment's watch takes its retention and verification cadence from its config file. */
+async function expectPolicyFromFile(watchArgs: string[]): Promise<void> {
+  const r = await runCli([...watchArgs, '--print-config']);
+  ok(r, 'watch --print-config');
+  const text = r.stdout.toString();
+  expect(text).toMatch(/^keep-last: 48\s+# file /m);
+  expect(text).toMatch(/^verify-every: 6h\s+# file /m);
+}
+
 describe('the deployments run real command lines', () => {
   it('systemd: snapshot-guard.service seals, snapshot-guard-restore.service restores', async () => {
     const p = await setup(0o2770); // Dragonfly's --dir, shared with its group as in snapshot-guard.tmpfiles.conf
@@ -130,6 +158,7 @@ describe('the deployments run real command lines', () => {
 
   it('Kubernetes: the snapshot-guard sidecar seals, the restore init container restores', async () => {
     const p = await setup(0o700); // made by the "prepare" init container
+    await expectPolicyFromFile(podArgs('snapshot-guard', p));
     await sealThenRestore(p, podArgs('snapshot-guard', p), podArgs('restore', p), 0o644); // container umask 022
   });
 

@@ -35,6 +35,7 @@ interface Volume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
   secret?: { secretName: string };
+  configMap?: { name: string };
 }
 interface K8sObject {
   apiVersion: string;
@@ -94,6 +95,7 @@ describe.skipIf(!kubectl)('kubectl kustomize deploy/kubernetes', () => {
   it('renders the expected objects', () => {
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
+      expect.stringMatching(/^ConfigMap\/snapshot-guard-config-[a-z0-9]+$/),
       'PrometheusRule/snapshot-guard',
       'Service/dragonfly',
       'Service/snapshot-guard',
@@ -139,6 +141,22 @@ describe.skipIf(!kubectl)('kubectl kustomize deploy/kubernetes', () => {
     // Order: prepare, then restore, then the sidecar; Dragonfly starts after all of them.
     expect(spec.initContainers.map((c) => c.name)).toEqual(['prepare', 'restore', 'snapshot-guard']);
     expect(sidecar.restartPolicy).toBe('Always');
+  });
+
+  it('gives restore and the sidecar the config file from the ConfigMap, which holds base/snapshot-guard.yaml', () => {
+    const spec = podSpec(objects);
+    const map = objects.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(map.data['snapshot-guard.yaml']).toBe(
+      readFileSync('deploy/kubernetes/base/snapshot-guard.yaml', 'utf8'),
+    );
+    expect(spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe(map.metadata.name);
+    for (const name of ['restore', 'snapshot-guard']) {
+      const c = container(spec, name);
+      expect(flag(c.args, '--config'), name).toBe(`${mountOf(c, 'config')}/snapshot-guard.yaml`);
+      expect(c.volumeMounts?.find((m) => m.name === 'config')?.readOnly, name).toBe(true);
+    }
+    const config = parseYaml(map.data['snapshot-guard.yaml'] ?? '') as Record<string, unknown>;
+    expect(config).toMatchObject({ 'verify-every': '6h', 'keep-last': 48 });
   });
 
   it('keeps plaintext snapshots in memory and sealed sets on a PersistentVolumeClaim', () => {

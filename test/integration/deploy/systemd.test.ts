@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCommand, missing } from '../../helpers/deploy/tools.js';
 import { directives } from '../../helpers/deploy/unit-file.js';
+import { runCli } from '../../helpers/cli.js';
 
 const SRC = 'deploy/systemd';
 const UNITS = ['snapshot-guard.service', 'snapshot-guard-restore.service'];
@@ -160,13 +161,18 @@ describe('systemd units, as written', () => {
       IPAddressDeny: 'any',
       IPAddressAllow: 'localhost',
       EnvironmentFile: '-/etc/snapshot-guard/snapshot-guard.env',
-      LoadCredential: 'snapshot-guard.key:/etc/snapshot-guard/snapshot-guard.key',
     };
     for (const [key, value] of Object.entries(expected)) expect(d.get(key), key).toEqual([value]);
     expect(d.get('SystemCallFilter')?.[0]).toBe('@system-service');
     // Node's JIT needs W+X memory: MemoryDenyWriteExecute=yes would kill it at start.
     expect(d.has('MemoryDenyWriteExecute')).toBe(false);
     expect(d.get('ExecStart')?.[0]).toContain('--key-file %d/snapshot-guard.key');
+    // The key and the config file (it may hold a password) arrive as private credentials.
+    expect(d.get('LoadCredential')).toEqual([
+      'snapshot-guard.key:/etc/snapshot-guard/snapshot-guard.key',
+      'snapshot-guard.yaml:/etc/snapshot-guard/snapshot-guard.yaml',
+    ]);
+    expect(d.get('ExecStart')?.[0]).toContain('--config %d/snapshot-guard.yaml');
   });
 
   it("the daemon: its own user in Dragonfly's group, no capabilities, writable only where it works", () => {
@@ -180,11 +186,18 @@ describe('systemd units, as written', () => {
     expect(exec).toMatch(/^\/usr\/bin\/snapshot-guard watch /);
     expect(exec).toContain('--dir /var/lib/dragonfly/snapshots');
     expect(exec).toContain('--out /var/lib/snapshot-guard/sealed');
-    expect(exec).toContain('--metrics-addr ${SNAPSHOT_GUARD_METRICS_ADDR}');
     expect(exec).toContain('--allow-group-access');
+    expect(exec).toContain('--metrics-addr ${SNAPSHOT_GUARD_METRICS_ADDR}');
     expect(exec).toContain('--verify-every 6h');
     expect(exec).toMatch(/\$SNAPSHOT_GUARD_ARGS \$SNAPSHOT_GUARD_WATCH_ARGS$/);
     expect(main.get('Environment')).toEqual(['SNAPSHOT_GUARD_METRICS_ADDR=127.0.0.1:9464']);
+  });
+
+  it('the packaged config file passes `config check`, for every command and for watch', async () => {
+    for (const only of [[], ['--for', 'watch']]) {
+      const r = await runCli(['config', 'check', ...only, 'deploy/debian/snapshot-guard.yaml']);
+      expect(r.code, r.stderr).toBe(0);
+    }
   });
 
   it("the restore: before Dragonfly, as Dragonfly's user, reading sealed sets with one read-only capability", () => {

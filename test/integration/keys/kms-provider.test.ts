@@ -11,7 +11,7 @@ import {
   KMS_PURPOSE,
   KmsKeyProvider,
   type KmsProviderConfig,
-} from '../../../src/keys/kms-provider.js';
+} from '../../../src/keys/kms/provider.js';
 import type { KeyContext } from '../../../src/keys/provider.js';
 import { KmsEmulator, applyEnv } from '../../emulators/kms-emulator.js';
 

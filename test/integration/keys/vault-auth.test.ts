@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { VaultAuthConfig } from '../../../src/keys/vault-login.js';
-import type { VaultTransitProvider } from '../../../src/keys/vault-provider.js';
+import type { VaultAuthConfig } from '../../../src/keys/vault/login.js';
+import type { VaultTransitProvider } from '../../../src/keys/vault/provider.js';
 import { VaultEmulator } from '../../emulators/vault-emulator.js';
 import { keyContext, vaultProvider, waitFor } from '../../helpers/vault.js';
 

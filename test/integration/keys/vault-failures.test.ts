@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyProviderError } from '../../../src/keys/errors.js';
-import type { VaultTransitProvider } from '../../../src/keys/vault-provider.js';
+import type { VaultTransitProvider } from '../../../src/keys/vault/provider.js';
 import { VaultEmulator } from '../../emulators/vault-emulator.js';
 import { selfSignedCertificate } from '../../emulators/vault-tls.js';
 import { FAST_RETRY, keyContext, vaultProvider, type ProviderOptions } from '../../helpers/vault.js';

@@ -1,9 +1,9 @@
 /** Parsing of the Vault flags and of Vault's error bodies, without a server. */
-import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { displayAddr, vaultErrorText } from '../../../src/keys/vault-http.js';
-import { parseVaultKey, vaultFactory } from '../../../src/keys/vault.js';
+import { displayAddr, vaultErrorText } from '../../../src/keys/vault/http.js';
+import { parseVaultKey, vaultFactory } from '../../../src/keys/vault/settings.js';
+import { settingsFromArgs } from '../../helpers/config-args.js';
 
 const savedEnv = { ...process.env };
 
@@ -12,11 +12,12 @@ afterEach(() => {
   Object.assign(process.env, savedEnv);
 });
 
+/** Providers configured by the flags of `decrypt`, with the current environment. */
 async function providersFor(args: string[]) {
-  const cmd = new Command('t').exitOverride();
-  vaultFactory.addOptions(cmd);
-  cmd.parse(args, { from: 'user' });
-  return vaultFactory.fromOptions(cmd.opts());
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return vaultFactory.fromSettings(await settingsFromArgs('decrypt', ['-o', 'x', ...args], env));
 }
 
 describe('vault options', () => {

@@ -1,9 +1,9 @@
 /** The Vault Transit provider against the emulator: wrapping, contexts, rotation, namespaces, mounts. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring } from '../../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../../src/keys/local.js';
+import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { KeyProviderError } from '../../../src/keys/errors.js';
-import { vaultKeyContext, type VaultTransitProvider } from '../../../src/keys/vault-provider.js';
+import { vaultKeyContext, type VaultTransitProvider } from '../../../src/keys/vault/provider.js';
 import { VaultEmulator } from '../../emulators/vault-emulator.js';
 import { keyContext, vaultProvider, vaultWrite, type ProviderOptions } from '../../helpers/vault.js';
 import { randomBytes } from 'node:crypto';

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PullReader } from '../../../src/format/chunks.js';
 import { decryptFile, encryptFile, readHeader } from '../../../src/format/file.js';
 import { Keyring } from '../../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../../src/keys/local.js';
+import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { readChunks } from '../../../src/io/durable.js';
 import { runCli } from '../../helpers/cli.js';
 import { runPythonDecoder } from '../../helpers/python-decoder.js';

@@ -17,7 +17,12 @@ import {
 } from '../../../src/format/header.js';
 import { decodeManifest, encodeManifest } from '../../../src/format/manifest.js';
 import { deriveFileKey } from '../../../src/format/payload.js';
-import { LocalKeyProvider, encodeKeyFile, loadKeyFile, localWrapAad } from '../../../src/keys/local.js';
+import {
+  LocalKeyProvider,
+  encodeKeyFile,
+  loadKeyFile,
+  localWrapAad,
+} from '../../../src/keys/local/provider.js';
 import { buildVectors, vectorFileText, type Vector } from '../../vectors/build.js';
 import { PROJECT_ROOT } from '../../helpers/cli.js';
 import { StageError, chunksOf, collect, decodeFile, keysOfFiles } from '../../helpers/format.js';

@@ -1,6 +1,6 @@
 // Which wrapped copies a configured KMS key may have made, decided without calling KMS.
 import { describe, expect, it } from 'vitest';
-import { mayHaveWrapped, parseKmsKeyRef, regionOf, type KmsKeyRef } from '../../../src/keys/kms-key-id.js';
+import { mayHaveWrapped, parseKmsKeyRef, regionOf, type KmsKeyRef } from '../../../src/keys/kms/key-id.js';
 
 const ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const OTHER = '0987dcba-09ba-87dc-65fe-0987654321ba';

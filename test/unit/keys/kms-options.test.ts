@@ -1,29 +1,17 @@
-// The kms provider's flags and their AWS-convention environment fallbacks, parsed by commander.
-import { Command } from 'commander';
+// The kms provider's settings: flags and their AWS-convention environment fallbacks, and the providers they make.
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
-import { kmsFactory } from '../../../src/keys/kms.js';
+import { kmsFactory } from '../../../src/keys/kms/settings.js';
 import type { KeyProvider } from '../../../src/keys/provider.js';
+import { settingsFromArgs } from '../../helpers/config-args.js';
 
-/** Parses argv with only the kms flags, with a controlled environment. */
-async function parse(argv: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const saved = { ...process.env };
-  for (const k of ['AWS_REGION', 'AWS_ENDPOINT_URL_KMS', 'AWS_MAX_ATTEMPTS', 'SNAPSHOT_GUARD_KMS_KEY_ID']) {
-    delete process.env[k];
-  }
-  Object.assign(process.env, env);
-  try {
-    const cmd = new Command('t').exitOverride().action(() => undefined);
-    kmsFactory.addOptions(cmd);
-    await cmd.parseAsync(argv, { from: 'user' });
-    return cmd.opts();
-  } finally {
-    process.env = saved;
-  }
+/** The settings of `decrypt` (a subcommand with every key flag) from argv and exactly `env`. */
+function parse(argv: string[], env: Record<string, string> = {}) {
+  return settingsFromArgs('decrypt', ['-o', 'x', ...argv], env);
 }
 
-async function providers(opts: Record<string, unknown>): Promise<KeyProvider[]> {
-  const list = await kmsFactory.fromOptions(opts);
+async function providers(settings: Awaited<ReturnType<typeof parse>>): Promise<KeyProvider[]> {
+  const list = await kmsFactory.fromSettings(settings);
   for (const p of list) await p.close?.();
   return list;
 }
@@ -93,7 +81,7 @@ describe('kms flags', () => {
   });
 
   it('builds a provider from a key spec (for --to-key kms:...)', async () => {
-    const p = await kmsFactory.fromSpec('alias/next', { kmsRegion: 'eu-west-1' });
+    const p = await kmsFactory.fromSpec('alias/next', { kmsKeyId: [], kmsRegion: 'eu-west-1' });
     expect(p.description).toBe('KMS key alias/next');
     expect(p.type).toBe('kms');
     await p.close?.();

@@ -5,7 +5,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../../src/keys/local.js';
+import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { noopObserver, type PipelineObserver } from '../../../src/observe/observer.js';
 import { verifyLatest } from '../../../src/seal/scheduled-verify.js';
 import { readSetStatus } from '../../helpers/sealed.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Keyring } from '../../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../../src/keys/local.js';
+import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { noopObserver } from '../../../src/observe/observer.js';
 import { encryptAndPublish, shredSet, type SealConfig } from '../../../src/seal/seal.js';
 import { scanDirectory } from '../../../src/snapshots/scan.js';

@@ -6,7 +6,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Keyring } from '../../../src/keys/keyring.js';
-import { LocalKeyProvider } from '../../../src/keys/local.js';
+import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { LocalStore } from '../../../src/store/local/local-store.js';
 import { checkPublishedFiles, openWithKey, unwrapSetKey } from '../../../src/store/sealed-set.js';
 import { restoreWorkspace, sealDfs, type RestoreWorkspace } from '../../helpers/restore-fixtures.js';

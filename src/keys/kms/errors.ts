@@ -3,7 +3,7 @@
  * went wrong and what to do, and tell a daemon whether waiting can help (`transient`).
  * By the time an error gets here the SDK has already retried throttling, 5xx and network failures.
  */
-import { KeyProviderError } from './errors.js';
+import { KeyProviderError } from '../errors.js';
 
 export interface KmsCallInfo {
   /** The key as configured (id, ARN or alias). */

@@ -3,9 +3,9 @@
  * lifetime, logs in again (Kubernetes, AppRole) or re-reads the token file when renewal is no longer
  * possible, and lets callers swap a token that Vault rejected. Timers are unref()'d and stopped by close().
  */
-import { UserError } from '../errors.js';
-import { isTransientKeyError } from './errors.js';
-import type { VaultHttp } from './vault-http.js';
+import { UserError } from '../../errors.js';
+import { isTransientKeyError } from '../errors.js';
+import type { VaultHttp } from './http.js';
 import {
   login,
   lookupSelf,
@@ -13,7 +13,7 @@ import {
   renewSelf,
   type IssuedToken,
   type VaultAuthConfig,
-} from './vault-login.js';
+} from './login.js';
 
 /** setTimeout overflows past 2^31-1 ms; long-lived tokens are re-checked daily instead. */
 const MAX_TIMER_MS = 24 * 3600 * 1000;

@@ -1,22 +1,8 @@
-/** Small helpers shared by subcommands. */
-import { Option } from 'commander';
-import { hostname } from 'node:os';
+/**
+ * Parsers of setting values given as text (a flag's argument, an environment variable, a scalar of
+ * the config file). Each throws a one-line UserError (exit 2) that names the flag.
+ */
 import { UserError } from '../errors.js';
-import { LOG_LEVELS } from '../observe/logger.js';
-import { MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE } from '../format/limits.js';
-
-export function instanceOption(): Option {
-  return new Option('--instance <name>', 'instance name recorded in headers and bound to the data key')
-    .env('SNAPSHOT_GUARD_INSTANCE')
-    .default(hostname(), 'this host name');
-}
-
-export function logLevelOption(): Option {
-  return new Option('--log-level <level>', 'log level')
-    .choices([...LOG_LEVELS])
-    .env('SNAPSHOT_GUARD_LOG_LEVEL')
-    .default('info');
-}
 
 export function parseIntegerIn(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -41,11 +27,6 @@ export function parseSize(name: string, min: number, max: number) {
   };
 }
 
-export const segmentSizeOption = (): Option =>
-  new Option('--segment-size <size>', 'ciphertext segment size (advanced)')
-    .argParser(parseSize('--segment-size', MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE))
-    .default(1024 * 1024, '1MiB');
-
 /** Parses "90s", "15m", "6h", "7d", "500ms" into milliseconds. */
 export function parseDuration(name: string) {
   return (value: string): number => {
@@ -57,14 +38,23 @@ export function parseDuration(name: string) {
   };
 }
 
-/** --threads for commands that work on one large file (0 = automatic). */
-export const threadsOption = (
-  automatic = 'one per CPU (up to 8) for files of 64 MiB or more, else 1',
-): Option =>
-  new Option(
-    '--threads <n>',
-    'threads for one file: 1 streams on one core; more split its segments between threads',
-  )
-    .argParser(parseIntegerIn('--threads', 1, 64))
-    .env('SNAPSHOT_GUARD_THREADS')
-    .default(0, automatic);
+/** Owner read+write always; the group may read or write; never others, never execute. */
+export function parseFileMode(value: string): number {
+  const mode = /^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : NaN;
+  if (!Number.isInteger(mode) || (mode & 0o600) !== 0o600 || (mode & 0o117) !== 0) {
+    throw new UserError(
+      `--mode must be 0600, 0640 or 0660 (owner read/write, no access for others), got "${value}"`,
+      2,
+    );
+  }
+  return mode;
+}
+
+export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    const found = choices.find((c) => c === value);
+    if (found === undefined)
+      throw new UserError(`${name} must be one of ${choices.join(', ')}, got "${value}"`, 2);
+    return found;
+  };
+}

@@ -5,8 +5,8 @@
  */
 import NodeVault from 'node-vault';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errnoCode } from '../errors.js';
-import { KeyProviderError } from './errors.js';
+import { errnoCode } from '../../errors.js';
+import { KeyProviderError } from '../errors.js';
 
 export interface RetryPolicy {
   /** Total tries of one request, the first included. */

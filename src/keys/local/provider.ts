@@ -2,10 +2,10 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { MissingKeyFileError, UserError, errnoCode, fileSystemProblem } from '../errors.js';
-import { ByteWriter } from '../format/bytes.js';
-import { KEY_FILE_PREFIX, encodeKeyFileText, parseKeyFileText } from '../format/key-file.js';
-import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
+import { MissingKeyFileError, UserError, errnoCode, fileSystemProblem } from '../../errors.js';
+import { ByteWriter } from '../../format/bytes.js';
+import { KEY_FILE_PREFIX, encodeKeyFileText, parseKeyFileText } from '../../format/key-file.js';
+import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from '../provider.js';
 
 const WRAP_AAD_LABEL = 'snapshot-guard v1 local wrap';
 

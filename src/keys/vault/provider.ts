@@ -5,11 +5,11 @@
  * `context` on every call: a derived key (derived=true) binds the data key to it; a non-derived key
  * ignores it (Vault's behaviour), and the header MAC alone ties the wrapped key to its set.
  */
-import { ByteWriter } from '../format/bytes.js';
-import { KeyProviderError } from './errors.js';
-import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
-import { VaultRequestError } from './vault-http.js';
-import type { VaultSession } from './vault-session.js';
+import { ByteWriter } from '../../format/bytes.js';
+import { KeyProviderError } from '../errors.js';
+import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from '../provider.js';
+import { VaultRequestError } from './http.js';
+import type { VaultSession } from './session.js';
 
 const CONTEXT_LABEL = 'snapshot-guard v1 vault context';
 const CIPHERTEXT = /^vault:v(\d+):[A-Za-z0-9+/]+={0,2}$/;

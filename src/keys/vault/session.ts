@@ -3,9 +3,9 @@
  * plus the token that keeps itself valid. A request refused with 403 gets one new token and one retry,
  * which covers a token that expired between renewals.
  */
-import { VaultHttp, VaultRequestError, type VaultHttpOptions } from './vault-http.js';
-import { VaultAuth } from './vault-auth.js';
-import type { VaultAuthConfig } from './vault-login.js';
+import { VaultHttp, VaultRequestError, type VaultHttpOptions } from './http.js';
+import { VaultAuth } from './auth.js';
+import type { VaultAuthConfig } from './login.js';
 
 export class VaultSession {
   readonly http: VaultHttp;

@@ -12,12 +12,12 @@ import {
   KMSClient,
   ReEncryptCommand,
 } from '@aws-sdk/client-kms';
-import { UserError } from '../errors.js';
-import { DATA_KEY_LENGTH } from '../format/limits.js';
-import { KeyProviderError } from './errors.js';
-import { kmsCallError } from './kms-errors.js';
-import { mayHaveWrapped, parseKmsKeyRef, regionOf, type KmsKeyRef } from './kms-key-id.js';
-import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from './provider.js';
+import { UserError } from '../../errors.js';
+import { DATA_KEY_LENGTH } from '../../format/limits.js';
+import { KeyProviderError } from '../errors.js';
+import { kmsCallError } from './errors.js';
+import { mayHaveWrapped, parseKmsKeyRef, regionOf, type KmsKeyRef } from './key-id.js';
+import type { GeneratedDataKey, KeyContext, KeyProvider, WrappedKey } from '../provider.js';
 
 /** Encryption-context keys; IAM policies can constrain them with kms:EncryptionContext:<key>. */
 export const KMS_CONTEXT_INSTANCE = 'snapshot-guard:instance';

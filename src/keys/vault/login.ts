@@ -4,11 +4,9 @@
  * Secrets read here are registered with VaultHttp.redact and never enter a message.
  */
 import { readFile } from 'node:fs/promises';
-import { UserError, errnoCode } from '../errors.js';
-import { KeyProviderError } from './errors.js';
-import { VaultRequestError, type VaultHttp } from './vault-http.js';
-
-export { DEFAULT_K8S_TOKEN_FILE } from './vault-defaults.js';
+import { UserError, errnoCode } from '../../errors.js';
+import { KeyProviderError } from '../errors.js';
+import { VaultRequestError, type VaultHttp } from './http.js';
 
 export type VaultAuthConfig =
   | { method: 'token'; token?: string; tokenFile?: string }

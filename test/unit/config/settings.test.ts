@@ -71,7 +71,7 @@ describe('precedence: flags > environment > config file > defaults', () => {
       '--kms-max-attempts (or AWS_MAX_ATTEMPTS) must be a whole number from 1 to 20, got "50"',
     );
     expect(() => watch({ flags: { shred: 'burn' } })).toThrow(
-      '--shred must be one of overwrite, unlink, got "burn"',
+      '--shred must be one of auto, overwrite, unlink, got "burn"',
     );
   });
 
@@ -113,7 +113,7 @@ describe('the config file', () => {
     ['keep-last: 0', `${FILE}: keep-last: expected a whole number ≥ 1, got "0"`],
     ['parallelism: 65', `${FILE}: parallelism: expected a whole number from 1 to 64, got "65"`],
     ['mode: 0644', `${FILE}: mode: expected 0600, 0640 or 0660, got "0644"`],
-    ['shred: burn', `${FILE}: shred: expected one of overwrite, unlink, got "burn"`],
+    ['shred: burn', `${FILE}: shred: expected one of auto, overwrite, unlink, got "burn"`],
     ['strict-permissions: yes', `${FILE}: strict-permissions: expected true or false, got "yes"`],
     [
       'metrics-addr: 9464',

@@ -4,16 +4,11 @@
  * never appear in messages.
  */
 import NodeVault from 'node-vault';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../../errors.js';
+import { retry, type RetryPolicy } from '../../util/backoff.js';
 import { KeyProviderError } from '../errors.js';
 
-export interface RetryPolicy {
-  /** Total tries of one request, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+export type { RetryPolicy };
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 2000 };
 
@@ -155,22 +150,21 @@ export class VaultHttp {
     what: string,
   ): Promise<Record<string, unknown>> {
     const requestOptions = { headers: token ? { 'X-Vault-Token': token } : {} };
-    let failure: Failure = { message: '' };
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      try {
-        const out: unknown =
-          method === 'GET'
-            ? await this.client.read(path, requestOptions)
-            : await this.client.write(path, body ?? {}, requestOptions);
-        return typeof out === 'object' && out !== null ? (out as Record<string, unknown>) : {};
-      } catch (err) {
-        failure = failureOf(err);
-        if (!isTransient(failure) || attempt === this.retry.attempts) break;
-        const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
-      }
+    try {
+      return await retry(
+        this.retry,
+        (err) => isTransient(failureOf(err)),
+        async () => {
+          const out: unknown =
+            method === 'GET'
+              ? await this.client.read(path, requestOptions)
+              : await this.client.write(path, body ?? {}, requestOptions);
+          return typeof out === 'object' && out !== null ? (out as Record<string, unknown>) : {};
+        },
+      );
+    } catch (err) {
+      throw this.toError(failureOf(err), path, what);
     }
-    throw this.toError(failure, path, what);
   }
 
   private toError(f: Failure, path: string, what: string): VaultRequestError {

@@ -7,12 +7,14 @@ import { Command, Option } from 'commander';
 import { loadConfigFile } from '../config/file.js';
 import { renderSettings } from '../config/print.js';
 import { resolveSettings } from '../config/resolve.js';
+import { examplesFor, helpGroupOf } from './help.js';
 import type { CommandName, RawValue, Setting } from '../config/setting.js';
 import {
   COMMAND_SETTINGS,
   DEFAULT_HELP_FOR,
   SETTINGS,
   camelCase,
+  isRequired,
   type CommandSettings,
   type SettingKey,
 } from '../config/settings.js';
@@ -49,7 +51,10 @@ export function commandWithSettings(name: CommandName, description: string): Com
   for (const key of keysOf(name)) {
     const s: Setting<unknown> = SETTINGS[key];
     if (s.only === 'env') continue;
-    const option = optionFor(key, key, s, helpText(name, key, s));
+    const required = isRequired(name, key) ? '(required) ' : '';
+    const option = optionFor(key, key, s, `${required}${helpText(name, key, s)}`);
+    const group = helpGroupOf(key);
+    if (group) option.helpGroup(group);
     cmd.addOption(option);
     for (const alias of s.deprecatedAliases ?? []) {
       cmd.addOption(optionFor(key, alias, s, `deprecated spelling of --${key}`).hideHelp());
@@ -67,6 +72,8 @@ export function commandWithSettings(name: CommandName, description: string): Com
       'print the effective settings and where each comes from (secrets redacted), then exit',
     ),
   );
+  const examples = examplesFor(name);
+  if (examples) cmd.addHelpText('after', examples);
   return cmd;
 }
 

@@ -47,11 +47,14 @@ function parsed(setting: Setting<unknown>, key: SettingKey, raw: RawValue): unkn
   throw new UserError(r.error.issues[0]?.message ?? `--${key}: invalid value`, 2);
 }
 
-function missing(key: SettingKey, setting: Setting<unknown>): UserError {
+function missing(command: CommandName, key: SettingKey, setting: Setting<unknown>): UserError {
   const arg = setting.shape === 'switch' ? '' : ` <${setting.arg ?? 'value'}>`;
   const env = setting.env && setting.only !== 'flag' ? `, set ${setting.env}` : '';
   const file = setting.only === 'flag' ? '' : `, or put "${key}:" in the --config file`;
-  return new UserError(`required option --${key} not specified: pass --${key}${arg}${env}${file}`, 2);
+  return new UserError(
+    `required option --${key} not specified: pass --${key}${arg}${env}${file}; see \`snapshot-guard ${command} --help\``,
+    2,
+  );
 }
 
 export function resolveSettings<C extends CommandName>(command: C, sources: SettingSources): Resolved<C> {
@@ -78,7 +81,7 @@ export function resolveSettings<C extends CommandName>(command: C, sources: Sett
       value = setting.default.value;
       origin = { source: { from: 'default' }, raw: setting.default.text };
     } else if (isRequired(command, key) && !sources.allowMissing) {
-      throw missing(key, setting);
+      throw missing(command, key, setting);
     } else if (setting.shape === 'switch') {
       value = false;
       origin = { source: { from: 'default' }, raw: 'false' };

@@ -234,7 +234,7 @@ describe('--print-config', () => {
     expect(line('dir')).toMatch(new RegExp(`^dir: ${ws.df}\\s+# file ${file}$`));
     expect(line('keep-last')).toMatch(/^keep-last: 10\s+# flag$/);
     expect(line('log-level')).toMatch(/^log-level: warn\s+# env SNAPSHOT_GUARD_LOG_LEVEL$/);
-    expect(line('shred')).toMatch(/^shred: overwrite\s+# default$/);
+    expect(line('shred')).toMatch(/^shred: auto\s+# default$/);
     expect(line('dragonfly-url')).toMatch(
       /^dragonfly-url: redis:\/\/:\[redacted\]@127\.0\.0\.1:6379\s+# file /,
     );

@@ -311,7 +311,7 @@ describe('bad input: one clear line, non-zero exit, no output and no temporary f
       ],
       [
         ['encrypt', 'x'],
-        /required option '-o, --output <out>' not specified; see `snapshot-guard encrypt --help`$/,
+        /required option --output not specified: pass --output <out>.*; see `snapshot-guard encrypt --help`$/,
       ],
       [['restore', '--from'], /option '--from <dir>' argument missing; see `snapshot-guard restore --help`$/],
       [['frobnicate'], /unknown command 'frobnicate'; see `snapshot-guard --help`$/],

@@ -38,6 +38,7 @@ export async function chooseSets(
     }
     return [choice.set];
   }
-  const all = choice.all ?? (!choice.latest && fallback === 'all');
+  // A switch left off is false, not absent: the command's default decides then.
+  const all = Boolean(choice.all) || (!choice.latest && fallback === 'all');
   return all ? ids : ids.slice(0, 1);
 }

@@ -3,15 +3,19 @@
  * loaded, and each alert below goes pending or firing from the daemon's real behaviour (promtool tests
  * with made-up series cannot catch an alert whose series the daemon never produces).
  */
-import { chown, mkdir, open, utimes, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
 import { PrometheusServer } from '../helpers/prometheus-server.js';
-import { restoreWorkspace, sealRdb, type RestoreWorkspace } from '../helpers/restore-fixtures.js';
-import { writeRdbFile } from '../helpers/dfs-writer.js';
+import {
+  restoreWorkspace,
+  sealOlderAndDamagedNewer,
+  watchTargetArgs,
+  type RestoreWorkspace,
+} from '../helpers/restore-fixtures.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 let ws: RestoreWorkspace | undefined;
@@ -27,13 +31,7 @@ afterEach(async () => {
 it('SnapshotRestoreFellBack and SnapshotSealFailing come from real behaviour', async () => {
   ws = await restoreWorkspace();
   // A restore that falls back: the newest set is damaged.
-  await sealRdb(ws);
-  await writeRdbFile(ws.source, 'dump.rdb', 20_000);
-  await utimes(join(ws.source, 'dump.rdb'), new Date(), new Date(Date.now() + 60_000));
-  const newer = await sealRdb(ws);
-  const fh = await open(join(ws.sealed, newer.setId, 'dump.rdb.sg'), 'r+');
-  await fh.write(Buffer.from([0x55]), 0, 1, 200);
-  await fh.close();
+  await sealOlderAndDamagedNewer(ws);
   await mkdir(ws.target, { mode: 0o700 });
   const restore = await runCli([
     'restore',
@@ -58,24 +56,7 @@ it('SnapshotRestoreFellBack and SnapshotSealFailing come from real behaviour', a
   await chown(join(ws.target, '.snapshot-guard-restore.json'), NOBODY.uid, NOBODY.gid);
 
   const port = await freePort();
-  daemon = Daemon.start(
-    [
-      '--dir',
-      ws.target,
-      '--out',
-      ws.sealed,
-      '--key-file',
-      ws.keyA,
-      '--metrics-addr',
-      `127.0.0.1:${port}`,
-      '--rescan-interval',
-      '1s',
-      '--retry-max',
-      '2s',
-    ],
-    {},
-    NOBODY,
-  );
+  daemon = Daemon.start(watchTargetArgs(ws, port, '--retry-max', '2s'), {}, NOBODY);
   await daemon.waitFor((l) => l.msg.startsWith('could not seal'), 30_000, 'the permission failure');
   prometheus = await PrometheusServer.start(port);
   const wanted = ['SnapshotRestoreFellBack', 'SnapshotSealFailing'];

@@ -3,15 +3,20 @@
  * set that verifies, says loudly what it skipped, and records it; `watch` exports it (metric + alert
  * input). `--strict` keeps the old behaviour: fail.
  */
-import { mkdir, open, readFile, readdir, utimes } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Daemon, eventually } from '../helpers/daemon.js';
 import { scrape } from '../helpers/metrics.js';
 import { freePort } from '../helpers/ports.js';
-import { restoreWorkspace, sealRdb, type RestoreWorkspace } from '../helpers/restore-fixtures.js';
-import { writeRdbFile } from '../helpers/dfs-writer.js';
+import {
+  restoreWorkspace,
+  sealOlderAndDamagedNewer,
+  sealRdb,
+  watchTargetArgs,
+  type RestoreWorkspace,
+} from '../helpers/restore-fixtures.js';
 
 let ws: RestoreWorkspace | undefined;
 let daemon: Daemon | undefined;
@@ -21,27 +26,10 @@ afterEach(async () => {
   ws = daemon = undefined;
 });
 
-async function flipLastByte(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const { size } = await fh.stat();
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, size - 1);
-    b[0] = (b[0] ?? 0) ^ 1;
-    await fh.write(b, 0, 1, size - 1);
-  } finally {
-    await fh.close();
-  }
-}
-
 it('falls back to the newest set that verifies, loudly; --strict refuses; watch exports it', async () => {
   ws = await restoreWorkspace();
-  const older = await sealRdb(ws);
-  await writeRdbFile(ws.source, 'dump.rdb', 30_000);
-  await utimes(join(ws.source, 'dump.rdb'), new Date(), new Date(Date.now() + 60_000));
-  const newer = await sealRdb(ws);
+  const { older, newer } = await sealOlderAndDamagedNewer(ws);
   expect(newer.setId > older.setId).toBe(true);
-  await flipLastByte(join(ws.sealed, newer.setId, 'dump.rdb.sg'));
 
   const args = [
     'restore',
@@ -74,18 +62,7 @@ it('falls back to the newest set that verifies, loudly; --strict refuses; watch 
   expect(status.skipped.map((s) => s.setId)).toEqual([newer.setId]);
 
   const port = await freePort();
-  daemon = Daemon.start([
-    '--dir',
-    ws.target,
-    '--out',
-    ws.sealed,
-    '--key-file',
-    ws.keyA,
-    '--metrics-addr',
-    `127.0.0.1:${port}`,
-    '--rescan-interval',
-    '1s',
-  ]);
+  daemon = Daemon.start(watchTargetArgs(ws, port));
   await daemon.waitFor((l) => l.msg.startsWith('the last restore fell back'), 30_000, 'the fallback report');
   await eventually(
     async () => (await scrape(port)).get('snapshot_guard_restore_skipped_sets') === 1,
@@ -119,18 +96,7 @@ it('a failed restore on boot is recorded, and watch counts it (SnapshotRestoreOn
   expect(status.error).toContain('none of the configured keys');
 
   const port = await freePort();
-  daemon = Daemon.start([
-    '--dir',
-    ws.target,
-    '--out',
-    ws.sealed,
-    '--key-file',
-    ws.keyA,
-    '--metrics-addr',
-    `127.0.0.1:${port}`,
-    '--rescan-interval',
-    '1s',
-  ]);
+  daemon = Daemon.start(watchTargetArgs(ws, port));
   await daemon.waitFor(
     (l) => l.msg.startsWith('the last restore into the snapshot directory failed'),
     30_000,

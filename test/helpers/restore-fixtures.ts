@@ -1,7 +1,7 @@
 /** Sealed sets on real files for restore/verify/list/rewrap tests: per-test directories and key files. */
 import { LocalStore } from '../../src/store/local/local-store.js';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readFile, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -146,4 +146,42 @@ export async function snapshotOfDir(dir: string): Promise<Record<string, string>
     out[n] = `${st.size} ${(st.mode & 0o777).toString(8)} ${st.mtimeMs} ${st.ino} ${body}`;
   }
   return out;
+}
+
+/** `watch` arguments for a daemon on the restore target (Dragonfly's directory) of a workspace. */
+export function watchTargetArgs(ws: RestoreWorkspace, metricsPort: number, ...extra: string[]): string[] {
+  return [
+    '--dir',
+    ws.target,
+    '--out',
+    ws.sealed,
+    '--key-file',
+    ws.keyA,
+    '--metrics-addr',
+    `127.0.0.1:${metricsPort}`,
+    '--rescan-interval',
+    '1s',
+    ...extra,
+  ];
+}
+
+/** Seals an older and a newer RDB set with key A, then damages one payload byte of the newer. */
+export async function sealOlderAndDamagedNewer(
+  ws: RestoreWorkspace,
+): Promise<{ older: SealedFixture; newer: SealedFixture }> {
+  const older = await sealRdb(ws);
+  await writeRdbFile(ws.source, 'dump.rdb', 30_000);
+  await utimes(join(ws.source, 'dump.rdb'), new Date(), new Date(Date.now() + 60_000));
+  const newer = await sealRdb(ws);
+  const fh = await open(join(ws.sealed, newer.setId, 'dump.rdb.sg'), 'r+');
+  try {
+    const { size } = await fh.stat();
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    b[0] = (b[0] ?? 0) ^ 1;
+    await fh.write(b, 0, 1, size - 1);
+  } finally {
+    await fh.close();
+  }
+  return { older, newer };
 }

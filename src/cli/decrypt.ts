@@ -34,6 +34,7 @@ export function decryptCommand(): Command {
       throw new UserError('input and output are the same file; choose another -o', 2);
     }
     const keyring = await keyringFromSettings(opts);
+    keyring.assertCanOpen('decrypt');
     try {
       if (out === '-') {
         // One read into a private spool; stdout gets the bytes only after every segment verified.

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { keyringFromSettings } from '../keys/registry.js';
 import type { Keyring } from '../keys/keyring.js';
+import { KeyProviderError } from '../keys/errors.js';
 import { checkDirectories, rejectRemoteDir } from '../snapshots/permissions.js';
 import { loadingFinished } from '../snapshots/dragonfly-info.js';
 import { scanDirectory } from '../snapshots/scan.js';
@@ -74,23 +75,50 @@ async function checkSnapshots(r: Report, dir: string): Promise<void> {
   }
 }
 
-async function checkKeys(r: Report, keyring: Keyring): Promise<void> {
+/** Whether the keys here can open sets (false on a write-only host, or a role denied decryption). */
+async function checkKeys(r: Report, keyring: Keyring): Promise<boolean> {
   try {
     await keyring.check();
+    if (!keyring.canOpen()) {
+      const key = await keyring.newDataKey({
+        instance: 'snapshot-guard-doctor',
+        setId: `doctor-${Date.now()}`,
+      });
+      key.plaintext.fill(0);
+      r.line(
+        'ok',
+        `keys can wrap a data key: ${keyring.describe()}; this is a write-only host: no key here can open sealed sets, so restore and full verify run where the age identity is (--age-identity)`,
+      );
+      return false;
+    }
     // A real round trip proves the permissions sealing and restoring need (generate/wrap and unwrap).
     const ctx = { instance: 'snapshot-guard-doctor', setId: `doctor-${Date.now()}` };
     const key = await keyring.newDataKey(ctx);
-    const back = await keyring.unwrap(key.wrapped, ctx, 'doctor round trip');
+    let back: Buffer;
+    try {
+      back = await keyring.unwrap(key.wrapped, ctx, 'doctor round trip');
+    } catch (err) {
+      key.plaintext.fill(0);
+      if (!(err instanceof KeyProviderError) || err.transient) throw err;
+      // A sealing role denied decryption (KMS without kms:Decrypt, Vault without transit/decrypt).
+      r.line(
+        'warn',
+        `keys can wrap a data key but not unwrap it here (${errorMessage(err)}): right for a write-only sealing role; restore, verify and decrypt need a role that can decrypt`,
+      );
+      return false;
+    }
     const same = back.equals(key.plaintext);
     key.plaintext.fill(0);
     back.fill(0);
     r.line(same ? 'ok' : 'FAIL', `keys can wrap and unwrap a data key: ${keyring.describe()}`);
+    return true;
   } catch (err) {
     r.line('FAIL', `key provider: ${errorMessage(err)}`);
+    return true;
   }
 }
 
-async function checkSealed(r: Report, out: Store, keyring: Keyring): Promise<void> {
+async function checkSealed(r: Report, out: Store, keyring: Keyring, canOpen: boolean): Promise<void> {
   let ids: string[];
   try {
     ids = await out.listSets();
@@ -110,6 +138,10 @@ async function checkSealed(r: Report, out: Store, keyring: Keyring): Promise<voi
     ? `last verified ${status.verifiedAt}: ${status.ok ? 'ok' : `FAILED (${status.error ?? ''})`}`
     : 'never verified';
   r.line(status && !status.ok ? 'FAIL' : 'ok', `${ids.length} sealed set(s); newest ${newest}, ${verified}`);
+  if (!canOpen) {
+    r.line('ok', `the newest set was not opened: this write-only host holds no key that can open sets`);
+    return;
+  }
   try {
     const { dataKey } = await unwrapSetKey(out, newest, keyring);
     dataKey.fill(0);
@@ -141,8 +173,8 @@ export function doctorCommand(): Command {
       r.line('FAIL', errorMessage(err));
     }
     if (keyring) {
-      await checkKeys(r, keyring);
-      await checkSealed(r, out, keyring).catch((err: unknown) => r.line('FAIL', errorMessage(err)));
+      const canOpen = await checkKeys(r, keyring);
+      await checkSealed(r, out, keyring, canOpen).catch((err: unknown) => r.line('FAIL', errorMessage(err)));
       await keyring.close();
     }
     const url = opts.dragonflyUrl;

@@ -10,6 +10,7 @@ import { listCommand } from './list.js';
 import { rewrapCommand } from './rewrap.js';
 import { auditCommand } from './audit.js';
 import { configCommand } from './config.js';
+import { extractKeyCommand } from './extract-key.js';
 
 import { VERSION } from '../version.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     doctorCommand(),
     auditCommand(),
     configCommand(),
+    extractKeyCommand(),
   ]) {
     program.addCommand(sub.exitOverride());
   }

@@ -89,6 +89,7 @@ export function restoreCommand(): Command {
     const chosen = await chooseSets(from, choice.latest ? { all: true } : choice, 'none');
     if (chosen.length === 0) throw new UserError(`no sealed set in ${from.location} yet`);
     const keyring = await keyringFromSettings(opts);
+    keyring.assertCanOpen('restore');
     let skipped: SkippedSet[] = [];
     try {
       const started = performance.now();

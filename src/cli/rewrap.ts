@@ -4,6 +4,7 @@ import { s3SettingsFrom } from './s3-options.js';
 import { UserError } from '../errors.js';
 import { isKeySpec, keyringFromSettings, providersFromSpecs, type KeySettings } from '../keys/registry.js';
 import type { KeyProvider } from '../keys/provider.js';
+import { ageRecipientsTarget } from '../keys/age/index.js';
 import { currentWrappings, dropById, dropByProvider, rewrapSet, type DropMatcher } from '../store/rewrap.js';
 import { chooseSets } from '../store/choose.js';
 import { openStore } from '../store/open.js';
@@ -58,14 +59,17 @@ export function rewrapCommand(): Command {
     const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const toSpecs = opts.toKey;
     const dropItems = opts.dropKey;
-    if (toSpecs.length === 0 && dropItems.length === 0) {
+    // --age-recipient / --age-recipients-file on rewrap: add a copy for those recipients.
+    const ageTo = await ageRecipientsTarget(opts);
+    if (toSpecs.length === 0 && dropItems.length === 0 && ageTo.length === 0) {
       throw new UserError('nothing to do: pass --to-key SPEC (and/or --drop-key KEY)', 2);
     }
     const ids = await chooseSets(from, { set: opts.set, all: opts.all }, 'all');
     const keyring = await keyringFromSettings(opts);
+    keyring.assertCanOpen('rewrap');
     const opened: KeyProvider[] = [];
     try {
-      const to = await providersFromSpecs(toSpecs, opts);
+      const to = [...(await providersFromSpecs(toSpecs, opts)), ...ageTo];
       opened.push(...to);
       const drop = await dropMatchers(dropItems, opts, opened);
       await checkPlan(from, ids, drop, to.length);

@@ -114,4 +114,26 @@ export const KEY_SETTINGS = {
     secret: true,
     help: 'Vault token for --vault-auth token (environment only; or use --vault-token-file)',
   }),
+  'age-recipient': list(text('an age recipient age1…'), {
+    items: 'age recipients',
+    arg: 'age1…',
+    env: 'SNAPSHOT_GUARD_AGE_RECIPIENT',
+    help: 'age recipient (public key, age1…) that can open the sets sealed here (repeatable)',
+  }),
+  'age-recipients-file': list(path, {
+    items: 'paths',
+    arg: 'path',
+    env: 'SNAPSHOT_GUARD_AGE_RECIPIENTS_FILE',
+    help: 'file of age recipients, one per line (repeatable)',
+  }),
+} satisfies Record<string, Setting<unknown>>;
+
+/** Secret: read only by subcommands that open sets, never by `watch` or `encrypt`. */
+export const AGE_IDENTITY_SETTINGS = {
+  'age-identity': list(path, {
+    items: 'paths',
+    arg: 'path',
+    env: 'SNAPSHOT_GUARD_AGE_IDENTITY',
+    help: 'age identity file (age-keygen output, mode 0600) that opens sets (repeatable)',
+  }),
 } satisfies Record<string, Setting<unknown>>;

@@ -5,7 +5,7 @@
  */
 import { LOG_LEVELS } from '../observe/logger.js';
 import { DEFAULT_METRICS_ADDR, parseListenAddress } from '../observe/listen-address.js';
-import { KEY_SETTINGS } from './key-settings.js';
+import { AGE_IDENTITY_SETTINGS, KEY_SETTINGS } from './key-settings.js';
 import { list, optional, toggle, withDefault, type CommandName, type Setting } from './setting.js';
 import {
   choice,
@@ -260,6 +260,7 @@ export const SETTINGS = {
     help: 'exit 1 when a finding at or above this severity is open',
   }),
   ...KEY_SETTINGS,
+  ...AGE_IDENTITY_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -315,9 +316,10 @@ export const COMMAND_SETTINGS = {
     'parallelism',
     'threads',
     ...KEYS,
+    'age-identity',
     ...S3,
   ],
-  verify: ['from', 'set', 'latest', 'all', 'parallelism', ...KEYS, ...S3],
+  verify: ['from', 'set', 'latest', 'all', 'parallelism', ...KEYS, 'age-identity', ...S3],
   list: ['from', 'json', ...S3],
   rewrap: [
     'from',
@@ -327,13 +329,14 @@ export const COMMAND_SETTINGS = {
     'drop-key',
     'parallelism',
     ...KEYS,
+    'age-identity',
     ...S3,
     'object-lock-days',
     'object-lock-mode',
   ],
   encrypt: ['output', 'force', 'threads', 'instance', 'segment-size', ...KEYS],
-  decrypt: ['output', 'force', 'threads', ...KEYS],
-  doctor: ['dir', 'out', 'dragonfly-url', ...KEYS, ...AUDIT_SOURCES, ...S3],
+  decrypt: ['output', 'force', 'threads', ...KEYS, 'age-identity'],
+  doctor: ['dir', 'out', 'dragonfly-url', ...KEYS, 'age-identity', ...AUDIT_SOURCES, ...S3],
   audit: [...AUDIT_SOURCES, 'dragonfly-url', 'dir', 'allow-group-access', 'fail-on', 'json'],
 } as const satisfies Record<CommandName, readonly SettingKey[]>;
 

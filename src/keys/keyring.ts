@@ -96,6 +96,19 @@ export class Keyring {
     );
   }
 
+  /** Whether any configured key could open a set here (false on a write-only host: age recipients only). */
+  canOpen(): boolean {
+    return this.providers.some((p) => p.writeOnly !== true);
+  }
+
+  /** For restore, decrypt, verify, doctor: one line saying that this host cannot open sets, and what to use. */
+  assertCanOpen(command: string): void {
+    if (this.canOpen()) return;
+    throw new UserError(
+      `${command}: this host holds no key that can open sealed sets (only age recipients, which seal but never open: a write-only host); run ${command} where the age identity is, with --age-identity PATH (for example the restore unit or init container)`,
+    );
+  }
+
   /** Readiness: every provider that offers a cheap check answers. Throws the first failure. */
   async check(): Promise<void> {
     for (const p of this.providers) {

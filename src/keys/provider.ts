@@ -25,6 +25,8 @@ export interface KeyProvider {
   readonly keyId: string;
   /** Human-readable name for messages, never containing secrets. */
   readonly description: string;
+  /** True when this provider can wrap but holds nothing that could unwrap (age recipients only). */
+  readonly writeOnly?: boolean;
 
   /** Creates a fresh data key and its wrapped form (one remote call for remote providers). */
   generateDataKey(ctx: KeyContext): Promise<GeneratedDataKey>;

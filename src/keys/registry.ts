@@ -9,15 +9,17 @@ import { kmsFactory, type KmsKeySettings } from './kms/settings.js';
 import { localFactory, type LocalKeySettings } from './local/settings.js';
 import type { KeyProvider, ProviderFactory } from './provider.js';
 import { vaultFactory, type VaultKeySettings } from './vault/settings.js';
+import { ageFactory, type AgeKeySettings } from './age/settings.js';
 
 /** The settings of every provider (a subcommand that uses keys has all of them). */
-export type KeySettings = LocalKeySettings & KmsKeySettings & VaultKeySettings;
+export type KeySettings = LocalKeySettings & KmsKeySettings & VaultKeySettings & AgeKeySettings;
 
 /** Registered providers, in the order their wrapped copies appear in headers. */
 export const providerFactories: readonly ProviderFactory<KeySettings>[] = [
   localFactory,
   kmsFactory,
   vaultFactory,
+  ageFactory,
 ];
 
 export async function keyringFromSettings(settings: KeySettings): Promise<Keyring> {
@@ -25,7 +27,7 @@ export async function keyringFromSettings(settings: KeySettings): Promise<Keyrin
   for (const f of providerFactories) providers.push(...(await f.fromSettings(settings)));
   if (providers.length === 0) {
     throw new UserError(
-      'no key configured: pass --key-file PATH (create one with `snapshot-guard keygen --out PATH`), --kms-key-id or --vault-key',
+      'no key configured: pass --key-file PATH (create one with `snapshot-guard keygen --out PATH`), --kms-key-id, --vault-key or --age-recipient/--age-identity',
     );
   }
   return new Keyring(providers);
@@ -33,6 +35,7 @@ export async function keyringFromSettings(settings: KeySettings): Promise<Keyrin
 
 /** Whether `s` looks like a key spec ("file:…", "kms:…", "vault:…") rather than a key id. */
 export function isKeySpec(s: string): boolean {
+  if (s.startsWith('age:x25519-')) return false; // an age copy's key id, as `list` shows it
   const i = s.indexOf(':');
   return i > 0 && providerFactories.some((f) => f.specPrefix === s.slice(0, i));
 }

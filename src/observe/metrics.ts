@@ -34,7 +34,7 @@ const FAILURE_REASONS: readonly SealFailureReason[] = [
 ];
 const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = ['retention', 'orphans', 'restored'];
 const ROLES = ['shard', 'summary', 'rdb'] as const;
-const PROVIDERS = ['local', 'kms', 'vault'] as const;
+const PROVIDERS = ['local', 'kms', 'vault', 'age'] as const;
 const OPERATIONS = ['generate', 'wrap', 'unwrap', 'rewrap', 'check'] as const;
 const AUDIT_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 const RESTORE_OUTCOMES = [
@@ -172,7 +172,7 @@ export class PrometheusObserver implements PipelineObserver {
     });
     this.keyProviderDuration = new Histogram({
       name: 'snapshot_guard_key_provider_request_duration_seconds',
-      help: 'Latency of key provider requests, by provider (local, kms, vault) and operation',
+      help: 'Latency of key provider requests, by provider (local, kms, vault, age) and operation',
       labelNames: ['provider', 'operation'],
       buckets: KEY_PROVIDER_BUCKETS,
       registers,

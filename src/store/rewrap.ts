@@ -90,7 +90,12 @@ async function newWrappings(
   }
   // A copy that does not unwrap to the same data key would make the set unrecoverable once old keys go.
   for (const { p, w } of made) {
-    const back = await p.unwrap(w, ctx);
+    // A write-only key (age recipients only) cannot open its own copy: the keyring checks it when one of
+    // its identities is among the new recipients; otherwise the copy is as sound as the age library.
+    const back = p.writeOnly
+      ? await req.keyring.unwrap([w], ctx).catch(() => undefined)
+      : await p.unwrap(w, ctx);
+    if (!back) continue;
     const same = back.length === dataKey.length && timingSafeEqual(back, dataKey);
     back.fill(0);
     if (!same) {

@@ -2,6 +2,7 @@
 """Independent decoder for snapshot-guard format version 1, written from docs/FORMAT.md alone.
 
     sg_decode.py --key-file KEY IN OUT     decrypt IN into OUT (OUT appears only if every byte verified)
+    sg_decode.py --age-identity ID IN OUT  the same, opening the `age` copy with the real `age -d`
     sg_decode.py --vectors DIR             check every test vector in DIR
     sg_decode.py --key-file KEY --verify-set DIR   authenticate a whole sealed-set directory (section 12)
 
@@ -10,6 +11,7 @@ line to stderr and exits 1 (2 for usage errors).
 """
 
 import argparse
+import subprocess
 import base64
 import hashlib
 import hmac
@@ -237,8 +239,26 @@ def local_wrap_aad(instance, set_id):
     return WRAP_LABEL + b"\x00" + str16(instance) + str16(set_id)
 
 
-def unwrap_data_key(header, keks):
-    """Steps 7-8: try the local copies whose key id names one of our keys."""
+def unwrap_age_copy(header, age_identities):
+    """Section 8.4: an `age` copy is a standard age file; the real `age -d` opens it (no own X25519 code)."""
+    for w in header["wrapped_keys"]:
+        if w["provider"] != "age":
+            continue
+        for ident in age_identities:
+            r = subprocess.run(["age", "-d", "-i", ident], input=w["blob"], capture_output=True)
+            if r.returncode == 0 and len(r.stdout) == 32:
+                return r.stdout
+    return None
+
+
+def unwrap_data_key(header, keks, age_identities=()):
+    """Steps 7-8: try the local copies whose key id names one of our keys, then age copies."""
+    if age_identities:
+        key = unwrap_age_copy(header, age_identities)
+        if key is not None:
+            return key
+        if not keks:
+            raise DecodeError("unwrap", "none of the age identities opens an age copy of the data key")
     mine = {local_key_id(k): k for k in keks}
     candidates = [w for w in header["wrapped_keys"] if w["provider"] == "local" and w["key_id"] in mine]
     if not candidates:
@@ -418,14 +438,14 @@ def check_manifest(plaintext, header):
 # ---- whole files (section 9) ----
 
 
-def decode_stream(f, keks, out, data_key=None):
+def decode_stream(f, keks, out, data_key=None, age_identities=()):
     """Decodes one encrypted file from `f` into `out`. Returns the header. Raises DecodeError.
 
     With `data_key` (a set's key, from its manifest) nothing is unwrapped: the header MAC must verify
     under that key, which proves the file belongs to the same set."""
     header = read_header(f)
     if data_key is None:
-        data_key = unwrap_data_key(header, keks)
+        data_key = unwrap_data_key(header, keks, age_identities)
     verify_header_mac(header, data_key)
     header["data_key"] = data_key
     if header["file_name"] == "":
@@ -450,7 +470,7 @@ class LimitedWriter:
         self.inner.write(b)
 
 
-def decrypt_file(key_files, in_path, out_path):
+def decrypt_file(key_files, in_path, out_path, age_identities=()):
     keks = [load_key_file(p) for p in key_files]
     out_dir = os.path.dirname(os.path.abspath(out_path))
     if os.path.lexists(out_path):
@@ -458,7 +478,7 @@ def decrypt_file(key_files, in_path, out_path):
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(out_path)}.", suffix=".sgdec-tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "wb") as out, open(in_path, "rb") as f:
-            decode_stream(f, keks, out)
+            decode_stream(f, keks, out, age_identities=age_identities)
             out.flush()
             os.fsync(out.fileno())
         # Only now, with every segment authenticated, does the plaintext get its name.
@@ -587,6 +607,7 @@ def check_vectors(directory):
 def main(argv):
     p = argparse.ArgumentParser(prog="sg_decode.py", description="Independent snapshot-guard v1 decoder.")
     p.add_argument("--key-file", action="append", default=[], help="local key file (repeatable)")
+    p.add_argument("--age-identity", action="append", default=[], help="age identity file (uses `age -d`)")
     p.add_argument("--vectors", metavar="DIR", help="check every test vector in DIR")
     p.add_argument("--verify-set", metavar="DIR", help="authenticate the sealed set in DIR (needs --key-file)")
     p.add_argument("input", nargs="?", help="encrypted file")
@@ -601,9 +622,9 @@ def main(argv):
             m = verify_set(args.key_file, args.verify_set)
             print(f'set {m["setId"]}: {len(m["files"])} files authenticated')
             return 0
-        if not args.key_file or not args.input or not args.output:
-            p.error("need --key-file KEY IN OUT, or --vectors DIR")
-        decrypt_file(args.key_file, args.input, args.output)
+        if not (args.key_file or args.age_identity) or not args.input or not args.output:
+            p.error("need --key-file KEY (or --age-identity ID) IN OUT, or --vectors DIR")
+        decrypt_file(args.key_file, args.input, args.output, args.age_identity)
         return 0
     except DecodeError as e:
         print(f"sg_decode: {args.input or args.vectors or args.verify_set}: {e}", file=sys.stderr)

@@ -81,6 +81,7 @@ export class KmsEmulator {
   lastRaw: { headers: IncomingMessage['headers']; body: Buffer } | undefined;
   private readonly credentials: Map<string, TestCredentials>;
   private readonly denied = new Set<string>();
+  private readonly policies = new Map<string, Set<string>>();
   private fault: Fault | undefined;
   private port = 0;
 
@@ -140,6 +141,14 @@ export class KmsEmulator {
   /** New key material for new ciphertexts; old ones still decrypt (automatic rotation). */
   rotate(ref: string): void {
     this.store.resolve(ref).materials.push(randomBytes(32));
+  }
+
+  /**
+   * A key policy for the test principal: only these `kms:<action>`s are allowed on the key, every other
+   * one answers AccessDeniedException (as KMS does when neither key policy nor IAM policy allows it).
+   */
+  keyPolicy(ref: string, allowed: string[]): void {
+    this.policies.set(this.store.resolve(ref).arn, new Set(allowed));
   }
 
   /** Makes `kms:<action>` on the key answer AccessDeniedException. */
@@ -258,7 +267,8 @@ export class KmsEmulator {
   }
 
   private allow(key: EmulatedKey, action: string): void {
-    if (this.denied.has(`${key.arn} ${action}`)) {
+    const policy = this.policies.get(key.arn);
+    if (this.denied.has(`${key.arn} ${action}`) || (policy && !policy.has(action))) {
       throw new KmsFault(
         'AccessDeniedException',
         `User: arn:aws:iam::${this.store.account}:user/snapshot-guard-test is not authorized to perform: ${action} on resource: ${key.arn} because no identity-based policy allows the ${action} action`,

@@ -18,9 +18,44 @@ export interface TokenOptions {
   /** Seconds from creation after which no renewal extends the token; 0 = none. */
   maxTtl?: number;
   namespace?: string;
+  /**
+   * ACL policy of the token, as Vault writes it: path (a trailing `*` matches any rest, `+` one segment)
+   * → capabilities ("read" for GET, "update"/"create" for POST and PUT). Paths are relative to the
+   * token's namespace. Absent: everything is allowed (like the root policy). Vault's `default` policy
+   * (auth/token/lookup-self, renew-self) always applies. A denied request answers 403 permission denied.
+   */
+  policy?: VaultPolicy;
+}
+
+export type VaultPolicy = Record<string, ('read' | 'update' | 'create' | 'list' | 'delete')[]>;
+
+/** Vault's built-in `default` policy, as far as snapshot-guard touches it. */
+const DEFAULT_POLICY: VaultPolicy = {
+  'auth/token/lookup-self': ['read'],
+  'auth/token/renew-self': ['update'],
+};
+
+function pathMatches(pattern: string, path: string): boolean {
+  const glob = pattern.endsWith('*');
+  const p = (glob ? pattern.slice(0, -1) : pattern).split('/');
+  const s = path.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (i === p.length - 1 && glob) return (s.slice(i).join('/') ?? '').startsWith(p[i] ?? '');
+    if (s[i] === undefined || (p[i] !== '+' && p[i] !== s[i])) return false;
+  }
+  return glob || s.length === p.length;
+}
+
+/** Whether an ACL policy lets `method` reach `path` (Vault: the most specific match decides; here any). */
+function policyAllows(policy: VaultPolicy, method: string, path: string): boolean {
+  const needed = method === 'GET' ? ['read'] : method === 'LIST' ? ['list'] : ['update', 'create'];
+  return Object.entries({ ...DEFAULT_POLICY, ...policy }).some(
+    ([pattern, caps]) => pathMatches(pattern, path) && caps.some((c) => needed.includes(c)),
+  );
 }
 
 interface Token {
+  policy?: VaultPolicy;
   namespace: string;
   creationTtl: number;
   renewable: boolean;
@@ -180,6 +215,7 @@ export class VaultEmulator {
       renewable: opts.renewable ?? false,
       expiresAtMs: ttl > 0 ? now + ttl * 1000 : Infinity,
       maxExpiresAtMs: opts.maxTtl ? now + opts.maxTtl * 1000 : Infinity,
+      ...(opts.policy ? { policy: opts.policy } : {}),
     });
   }
 
@@ -281,6 +317,9 @@ export class VaultEmulator {
     const inNamespace =
       token && (token.namespace === '' || ns === token.namespace || ns.startsWith(`${token.namespace}/`));
     if (!token || !inNamespace || Date.now() >= token.expiresAtMs) throw new HttpError(403, DENIED);
+    const relative = token.namespace ? path.slice(token.namespace.length + 1) : path;
+    if (token.policy && !policyAllows(token.policy, method, relative))
+      throw new HttpError(403, `1 error occurred:\n\t* ${DENIED}\n\n`);
 
     if (inner === 'auth/token/lookup-self' && method === 'GET') return { data: this.lookup(tokenId, token) };
     if (inner === 'auth/token/renew-self' && (method === 'POST' || method === 'PUT')) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { commandWithSettings, onSettings } from './options.js';
 import { s3SettingsFrom } from './s3-options.js';
+import { chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError, errnoCode, errorMessage } from '../errors.js';
 import { keyringFromSettings } from '../keys/registry.js';
@@ -55,6 +56,8 @@ async function reasonToSkip(from: Store, to: string): Promise<string | undefined
 /** The status file `watch` reads; as root it goes to the directory's owner, like the restored files. */
 async function recordRestore(to: string, status: RestoreStatus): Promise<void> {
   await writeRestoreStatus(to, status);
+  // Whatever the umask (systemd UMask=0077): `watch` reads it as a member of Dragonfly's group.
+  await chmod(join(to, RESTORE_STATUS_FILE), 0o640);
   await giveToOwnerOf(join(to, RESTORE_STATUS_FILE), to);
 }
 

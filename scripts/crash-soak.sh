@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 npm run --silent build
-SG_CRASH_RUNS="${1:-500}" npx vitest run test/watch/crash.test.ts -t 'random SIGKILLs'
+SG_CRASH_RUNS="${1:-500}" npx vitest run test/e2e/watch/crash.test.ts -t 'random SIGKILLs'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates base/prometheusrule.yaml from ../prometheus/alerts.yml (the one source of the alert rules).
-# Run it after editing the alerts; test/deploy/prometheus.test.ts fails while the two differ.
+# Run it after editing the alerts; test/integration/deploy/prometheus.test.ts fails while the two differ.
 set -euo pipefail
 cd "$(dirname "$0")"
 {

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics for the sealing pipeline, on a registry of their own (never prom-client's global
  * one, so tests and several daemons in one process cannot collide). docs/OPERATIONS.md lists every
- * metric; test/observe/names.test.ts keeps that list, the alerts and the dashboard in step with this file.
+ * metric; test/unit/observe/names.test.ts keeps that list, the alerts and the dashboard in step with this file.
  *
  * Labels are bounded on purpose: stage, role, reason, provider, operation and outcome come from small
  * fixed sets (anything else becomes "other"); set ids, file names and paths never become label values.

@@ -3,6 +3,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Plain Node ESM helpers (bench/, deploy/debian/, deploy/container/: .mjs, no compile step) are outside
+// tsconfig.json: the same rules minus the type-aware ones, which need a TypeScript project.
+const nodeGlobals = Object.fromEntries(
+  [
+    'process',
+    'console',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'Buffer',
+    'URL',
+    'performance',
+    'fetch',
+    'AbortSignal',
+  ].map((name) => [name, 'readonly']),
+);
+
 export default tseslint.config(
   {
     ignores: [
@@ -27,5 +45,10 @@ export default tseslint.config(
         { allowNumber: true, allowBoolean: true },
       ],
     },
+  },
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: nodeGlobals },
   },
 );

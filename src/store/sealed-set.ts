@@ -212,16 +212,3 @@ export async function verifyOpened(store: Store, set: OpenedSet, parallelism: nu
     }
   });
 }
-
-/** Unwraps the data key with the keyring and verifies the whole set; returns its manifest. */
-export function verifySealedSet(
-  store: Store,
-  setId: string,
-  keyring: Keyring,
-  parallelism: number,
-): Promise<Manifest> {
-  return withSealedSet(store, setId, keyring, async (set) => {
-    await verifyOpened(store, set, parallelism);
-    return set.manifest;
-  });
-}

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from '../errors.js';
 import { collectYoungGarbage } from './young-garbage.js';
+import { workingName } from './hidden-name.js';
 
 // 4 MiB: most segments then lie inside one chunk (no copy to join them); measured ~10% faster than 1 MiB.
 export const READ_CHUNK = 4 * 1024 * 1024;
@@ -20,12 +21,13 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** A hidden temporary name beside `finalPath`, recognisable by its ".sg-tmp-" marker. */
-export function tempPathFor(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.sg-tmp-${randomBytes(6).toString('hex')}`);
-}
-
 export const TEMP_MARKER = '.sg-tmp-';
+
+/** A hidden temporary name beside `finalPath`, recognisable by its ".sg-tmp-" marker; fits 255 bytes. */
+export function tempPathFor(finalPath: string): string {
+  const suffix = `${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+  return join(dirname(finalPath), workingName('.', basename(finalPath), suffix));
+}
 
 /**
  * Reads a file as a stream of chunks, one read ahead so that disk and crypto overlap.

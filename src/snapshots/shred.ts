@@ -13,6 +13,7 @@ import { link, lstat, open, readdir, rename, statfs, unlink } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { crashPoint } from '../io/crash-points.js';
+import { workingName } from '../io/hidden-name.js';
 
 /** `auto` (the default): unlink on memory file systems, overwrite everywhere else. */
 export type ShredMode = 'overwrite' | 'unlink' | 'auto';
@@ -88,7 +89,7 @@ export async function moveAside(
   const before = await inodeAt(f.path);
   if (!before) return 'already_gone';
   if (before.ino !== f.ino || before.dev !== f.dev) return 'replaced';
-  const aside = join(dirname(f.path), `.${basename(f.path)}${SHRED_SUFFIX}`);
+  const aside = join(dirname(f.path), workingName('.', basename(f.path), SHRED_SUFFIX));
   try {
     await rename(f.path, aside);
   } catch (err) {

@@ -20,6 +20,7 @@ import { SET_INFO_FILE, STATUS_FILE, isSetFile, isSetId } from '../names.js';
 import { parseNote, type SetInfo, type SetStatus } from '../set-info.js';
 import type { StagedSet, Store, StoredFile, WriterLock } from '../store.js';
 import { LockFile } from '../../io/lock-file.js';
+import { workingName } from '../../io/hidden-name.js';
 import { NoStoreError } from '../errors.js';
 import { LOCK_FILE, QUARANTINE_DIR, STAGING_DIR, setDir, stagingDir } from './layout.js';
 import { giveToOwnerOf, runningAsRoot } from './ownership.js';
@@ -165,7 +166,7 @@ export class LocalStore implements Store {
   }
 
   async removeSet(setId: string): Promise<void> {
-    const trash = join(this.root, STAGING_DIR, `deleting-${setId}`);
+    const trash = join(this.root, STAGING_DIR, workingName('deleting-', setId, ''));
     await mkdir(join(this.root, STAGING_DIR), { recursive: true, mode: 0o700 });
     await rename(setDir(this.root, setId), trash);
     await fsyncDir(this.root);

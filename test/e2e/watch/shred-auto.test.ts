@@ -3,7 +3,7 @@
  * second hard link to the same inode: overwriting zeroes the bytes it still shows, unlinking leaves them.
  */
 import { execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -39,4 +39,16 @@ it('unlinks on tmpfs and overwrites on a disk', async () => {
   expect((await shredAndPeek(ram)).every((b) => b === 0x41)).toBe(true);
   expect(await effectiveShredMode('auto', disk)).toBe('overwrite');
   expect((await shredAndPeek(disk)).every((b) => b === 0)).toBe(true);
+});
+
+it('shreds a file whose name is at the 255-byte limit (its hidden working name must fit too)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sg-shred-long-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, `${'d'.repeat(251)}.rdb`);
+  await writeFile(path, Buffer.alloc(4096, 0x41));
+  await link(path, join(dir, 'peek'));
+  const st = await stat(path);
+  expect(await shredFile({ path, dev: st.dev, ino: st.ino }, 'overwrite')).toBe('shredded');
+  expect((await readFile(join(dir, 'peek'))).every((b) => b === 0)).toBe(true);
+  expect(await readdir(dir)).toEqual(['peek']);
 });

@@ -96,6 +96,23 @@ describe('encrypt and decrypt round trips', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.sg-tmp-'))).toEqual([]);
   });
 
+  it('a file name of the longest length the format allows (252 bytes; its .sg is 255) round trips', async () => {
+    // The temporary file beside the output must still fit the file system's 255-byte name limit.
+    const sub = fresh('long');
+    mkdirSync(sub);
+    const name = `${'d'.repeat(248)}.rdb`;
+    const data = randomBytes(1000);
+    writeFileSync(join(sub, name), data);
+    const enc = join(sub, `${name}.sg`);
+    const e = await runCli(['encrypt', join(sub, name), '-o', enc, '--key-file', key]);
+    expect(e.code, e.stderr).toBe(0);
+    rmSync(join(sub, name));
+    const d = await runCli(['decrypt', enc, '-o', join(sub, name), '--key-file', key]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(readFileSync(join(sub, name)).equals(data)).toBe(true);
+    expect(readdirSync(sub).sort()).toEqual([name, `${name}.sg`].sort());
+  });
+
   it('reads stdin and writes stdout where allowed', async () => {
     const data = randomBytes(300_000);
     // encrypt stdin → stdout

@@ -30,7 +30,19 @@ export async function keyringFromSettings(settings: KeySettings): Promise<Keyrin
       'no key configured: pass --key-file PATH (create one with `snapshot-guard keygen --out PATH`), --kms-key-id, --vault-key or --age-recipient/--age-identity',
     );
   }
+  refuseDuplicates(providers);
   return new Keyring(providers);
+}
+
+/** The same key twice would put two wrapped copies with one key id into every header, which no reader accepts. */
+function refuseDuplicates(providers: KeyProvider[]): void {
+  const seen = new Set<string>();
+  for (const p of providers) {
+    const id = `${p.type}:${p.keyId}`;
+    if (seen.has(id))
+      throw new UserError(`the same key is configured twice: ${p.description}; pass each key once`, 2);
+    seen.add(id);
+  }
 }
 
 /** Whether `s` looks like a key spec ("file:…", "kms:…", "vault:…") rather than a key id. */

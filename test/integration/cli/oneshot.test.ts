@@ -285,6 +285,22 @@ describe('bad input: one clear line, non-zero exit, no output and no temporary f
     expectOneLine(r, /is malformed: expected one line "snapshot-guard-key-v1:<base64 of 32 bytes>"/);
   });
 
+  it('refuses the same key given twice (a copy of the key file under another name too), exit 2', async () => {
+    const copy = fresh('copy.key');
+    writeFileSync(copy, readFileSync(key), { mode: 0o600 });
+    const before = readdirSync(dir).sort();
+    const out = fresh('x.sg');
+    const r = await runCli(['encrypt', '-', '-o', out, '--key-file', key, '--key-file', copy], {
+      input: Buffer.from('x'),
+    });
+    expect(r.code).toBe(2);
+    expectOneLine(
+      r,
+      /the same key is configured twice: local key [0-9a-f]{16} \(.*copy\.key\); pass each key once/,
+    );
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
   it('blames the output, not the input, when the directory of -o is missing', async () => {
     const plain = fresh('plain');
     writeFileSync(plain, randomBytes(1000));

@@ -49,13 +49,21 @@ export class RedisServer {
       retryStrategy: () => null,
     });
     client.on('error', () => undefined);
-    for (let i = 0; ; i++) {
+    // 30 s: a loaded 2-core CI machine can be slow to start a process; never leave it running on failure.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
       try {
         await client.connect();
         break;
       } catch {
-        if (i > 400 || child.exitCode !== null)
-          throw new Error(`redis-server did not start (exit ${child.exitCode}, status ${client.status})`);
+        if (Date.now() > deadline || child.exitCode !== null) {
+          const exit = child.exitCode;
+          child.kill('SIGKILL');
+          client.disconnect();
+          throw new Error(
+            `redis-server did not start on port ${port} (exit ${exit}, status ${client.status})`,
+          );
+        }
         await sleep(25);
       }
     }

@@ -10,7 +10,8 @@ import { MAX_SET_ID_BYTES, MAX_SNAPSHOT_NAME_BYTES, nameProblem } from './names.
 import { parseStrictJson, type JsonValue } from './strict-json.js';
 
 export const MANIFEST_KIND = 'snapshot-guard/set-manifest';
-export const MANIFEST_VERSION = 1;
+/** The version writers write; readers accept 1 (no `previous`) and 2 (docs/FORMAT.md section 12). */
+export const MANIFEST_VERSION = 2;
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 export const MAX_MANIFEST_FILES = 4096;
 
@@ -29,9 +30,15 @@ export interface ManifestFile {
   payloadSha256: string;
 }
 
-export interface Manifest {
+/** The set sealed before this one in the same store (version 2): the chain that shows deletions. */
+export interface ManifestPrevious {
+  setId: string;
+  /** SHA-256 of the predecessor's stored manifest.sgm payload (the bytes after its header), hex. */
+  manifestSha256: string;
+}
+
+interface ManifestFields {
   kind: typeof MANIFEST_KIND;
-  version: typeof MANIFEST_VERSION;
   setId: string;
   instance: string;
   /** When the set was sealed (ISO 8601). */
@@ -50,6 +57,23 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
+export interface ManifestV1 extends ManifestFields {
+  version: 1;
+}
+
+export interface ManifestV2 extends ManifestFields {
+  version: 2;
+  /** null for the first set of a chain (the store held no set when it was sealed). */
+  previous: ManifestPrevious | null;
+}
+
+export type Manifest = ManifestV1 | ManifestV2;
+
+/** The predecessor a manifest names: a link, null (first of a chain), undefined (version 1: unknown). */
+export function previousOf(m: Manifest): ManifestPrevious | null | undefined {
+  return m.version === 2 ? m.previous : undefined;
+}
+
 /** Writes a manifest; refuses one that no decoder would accept (docs/FORMAT.md section 12). */
 export function encodeManifest(m: Manifest): Buffer {
   const bytes = Buffer.from(`${JSON.stringify(m, null, 2)}\n`, 'utf8');
@@ -57,7 +81,19 @@ export function encodeManifest(m: Manifest): Buffer {
   return bytes;
 }
 
-const TOP_MEMBERS = ['kind', 'version', 'setId', 'instance', 'sealedAt', 'snapshotTime', 'source', 'files'];
+const TOP_MEMBERS_V1 = [
+  'kind',
+  'version',
+  'setId',
+  'instance',
+  'sealedAt',
+  'snapshotTime',
+  'source',
+  'files',
+];
+const TOP_MEMBERS = { 1: TOP_MEMBERS_V1, 2: [...TOP_MEMBERS_V1, 'previous'] } as const;
+const PREVIOUS_MEMBERS = ['setId', 'manifestSha256'];
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SOURCE_MEMBERS = ['format', 'stem', 'snapshotId', 'shardCount'];
 const FILE_MEMBERS = ['name', 'role', 'size', 'encryptedSize', 'payloadSha256'];
 /** The form Date.prototype.toISOString writes. */
@@ -77,6 +113,21 @@ function membersProblem(o: Fields, members: string[]): string | undefined {
   return missing === undefined ? undefined : `${missing} missing`;
 }
 
+/** Why `previous` (version 2) is not null or a valid link, or undefined when it is. */
+function previousProblem(p: JsonValue | undefined, setId: string): string | undefined {
+  if (p === null) return undefined;
+  if (!isObject(p)) return 'is neither null nor an object';
+  const members = membersProblem(p, PREVIOUS_MEMBERS);
+  if (members) return members;
+  if (typeof p.setId !== 'string') return 'setId is not a string';
+  const problem = nameProblem(p.setId, MAX_SET_ID_BYTES);
+  if (problem) return `setId ${problem}`;
+  if (p.setId === setId) return 'names the set itself';
+  if (typeof p.manifestSha256 !== 'string' || !SHA256_HEX.test(p.manifestSha256))
+    return 'manifestSha256 is not 64 lowercase hex digits';
+  return undefined;
+}
+
 export function decodeManifest(bytes: Buffer, what = 'manifest'): Manifest {
   const bad = (m: string): never => {
     throw new IntegrityError(`${what} is invalid: ${m}`);
@@ -90,12 +141,16 @@ export function decodeManifest(bytes: Buffer, what = 'manifest'): Manifest {
   }
   if (!isObject(o)) return bad('not an object');
   if (o.kind !== MANIFEST_KIND) bad('wrong kind');
-  if (o.version !== MANIFEST_VERSION) bad(`unsupported manifest version ${JSON.stringify(o.version)}`);
-  const top = membersProblem(o, TOP_MEMBERS);
+  if (o.version !== 1 && o.version !== 2) bad(`unsupported manifest version ${JSON.stringify(o.version)}`);
+  const top = membersProblem(o, [...TOP_MEMBERS[o.version as 1 | 2]]);
   if (top) bad(top);
   if (typeof o.setId !== 'string') return bad('setId is not a string');
   const setIdProblem = nameProblem(o.setId, MAX_SET_ID_BYTES);
   if (setIdProblem) bad(`setId ${setIdProblem}`);
+  if (o.version === 2) {
+    const problem = previousProblem(o.previous, o.setId);
+    if (problem) bad(`previous ${problem}`);
+  }
   if (typeof o.instance !== 'string' || Buffer.byteLength(o.instance) > MAX_INSTANCE_LENGTH) bad('instance');
   for (const k of ['sealedAt', 'snapshotTime'] as const) {
     const t = o[k];
@@ -123,8 +178,7 @@ export function decodeManifest(bytes: Buffer, what = 'manifest'): Manifest {
     for (const k of ['size', 'encryptedSize'] as const) {
       if (typeof f[k] !== 'number') bad(`${k} of ${f.name}`);
     }
-    if (typeof f.payloadSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.payloadSha256))
-      bad(`digest of ${f.name}`);
+    if (typeof f.payloadSha256 !== 'string' || !SHA256_HEX.test(f.payloadSha256)) bad(`digest of ${f.name}`);
   }
   const manifest = o as unknown as Manifest;
   const incomplete = completenessProblem(manifest);

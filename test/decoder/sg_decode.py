@@ -55,7 +55,10 @@ MANIFEST_KIND = "snapshot-guard/set-manifest"
 MAX_MANIFEST = 1024 * 1024
 MAX_MANIFEST_FILES = 4096
 MAX_NAME_BYTES, MAX_SET_ID_BYTES = 252, 255
-TOP_MEMBERS = {"kind", "version", "setId", "instance", "sealedAt", "snapshotTime", "source", "files"}
+TOP_MEMBERS_V1 = {"kind", "version", "setId", "instance", "sealedAt", "snapshotTime", "source", "files"}
+# Manifest version 2 adds "previous": the set sealed before this one (section 12).
+TOP_MEMBERS = {1: TOP_MEMBERS_V1, 2: TOP_MEMBERS_V1 | {"previous"}}
+PREVIOUS_MEMBERS = {"setId", "manifestSha256"}
 SOURCE_MEMBERS = {"format", "stem", "snapshotId", "shardCount"}
 FILE_MEMBERS = {"name", "role", "size", "encryptedSize", "payloadSha256"}
 ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -380,15 +383,24 @@ def check_manifest(plaintext, header):
         bad("not an object")
     if m.get("kind") != MANIFEST_KIND:
         bad("wrong kind")
-    if m.get("version") != 1 or isinstance(m.get("version"), bool):
+    version = m.get("version")
+    if version not in (1, 2) or isinstance(version, bool):
         bad("unsupported manifest version")
-    if set(m) != TOP_MEMBERS:
-        bad("members differ from the specification")
+    if set(m) != TOP_MEMBERS[version]:
+        bad(f"members differ from the specification of version {version}")
     for k in ("setId", "instance", "sealedAt", "snapshotTime"):
         if not isinstance(m.get(k), str):
             bad(f"{k} missing")
     if name_problem(m["setId"], MAX_SET_ID_BYTES):
         bad("setId is not a valid directory name")
+    if version == 2 and m["previous"] is not None:
+        prev = m["previous"]
+        if not isinstance(prev, dict) or set(prev) != PREVIOUS_MEMBERS:
+            bad("previous is neither null nor an object of setId and manifestSha256")
+        if name_problem(prev["setId"], MAX_SET_ID_BYTES) or prev["setId"] == m["setId"]:
+            bad("previous.setId is not a valid set id, or names the set itself")
+        if not isinstance(prev["manifestSha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", prev["manifestSha256"]):
+            bad("previous.manifestSha256 is not 64 lowercase hex digits")
     if len(m["instance"].encode("utf-8", "surrogatepass")) > MAX_INSTANCE:
         bad("instance too long")
     if not ISO_TIME.fullmatch(m["sealedAt"]) or not ISO_TIME.fullmatch(m["snapshotTime"]):
@@ -586,6 +598,13 @@ def verify_set(key_files, directory):
     return m
 
 
+def manifest_payload_sha256(directory):
+    """Section 12, `previous`: SHA-256 of a set's manifest.sgm after its header (what the next set names)."""
+    with open(os.path.join(directory, MANIFEST_FILE), "rb") as f:
+        read_header(f)
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def check_vectors(directory):
     names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
     if not names:
@@ -621,6 +640,14 @@ def main(argv):
                 p.error("--verify-set needs --key-file")
             m = verify_set(args.key_file, args.verify_set)
             print(f'set {m["setId"]}: {len(m["files"])} files authenticated')
+            if m["version"] == 1:
+                print("manifest version 1: names no previous set")
+            elif m["previous"] is None:
+                print("manifest version 2: previous none (first set of its chain)")
+            else:
+                p = m["previous"]
+                print(f'manifest version 2: previous {p["setId"]} with manifest payload sha256 {p["manifestSha256"]}')
+            print(f"manifest payload sha256 {manifest_payload_sha256(args.verify_set)}")
             return 0
         if not (args.key_file or args.age_identity) or not args.input or not args.output:
             p.error("need --key-file KEY (or --age-identity ID) IN OUT, or --vectors DIR")

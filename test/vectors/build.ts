@@ -648,6 +648,15 @@ function headerWithCopyTwice(lib: VectorLib, base: Built): Buffer {
 
 const DFS_STEM = 'dump-2026-11-23T17:40:00';
 
+/** The predecessor a version-2 vector names. */
+const PREVIOUS = { setId: '20261123T173500.000Z_dump', manifestSha256: 'c0ffee'.repeat(10) + 'c0de' };
+
+/** Makes a manifest version 2 with this `previous`. */
+const v2 = (previous: typeof PREVIOUS | null) => (x: Record<string, unknown>) => {
+  x.version = 2;
+  x.previous = previous;
+};
+
 /** The JSON text of a manifest; `change` edits it as an object, `text` edits the final text. */
 function manifestJson(
   format: 'rdb' | 'dfs',
@@ -829,6 +838,40 @@ async function ruleVectors(lib: VectorLib, m: Built, one: Built): Promise<Vector
         source(x).stem = 'du\u0007mp';
         files(x)[0]!.name = 'du\u0007mp.rdb';
       }),
+    ),
+    (
+      await manifestFile(
+        'accept-manifest-v2',
+        'a version-2 rdb manifest naming the set sealed before it and the SHA-256 of that set\'s manifest payload',
+        manifestJson('rdb', v2(PREVIOUS)),
+      )
+    ).vector,
+    (
+      await manifestFile(
+        'accept-manifest-v2-first-of-chain',
+        'a version-2 rdb manifest of the first set of a chain: previous is null',
+        manifestJson('rdb', v2(null)),
+      )
+    ).vector,
+    await rejectManifest(
+      'reject-manifest-v2-without-previous',
+      'version 2 requires the member previous',
+      manifestJson('rdb', (x) => void (x.version = 2)),
+    ),
+    await rejectManifest(
+      'reject-manifest-v1-with-previous',
+      'version 1 has no member previous',
+      manifestJson('rdb', (x) => void (x.previous = PREVIOUS)),
+    ),
+    await rejectManifest(
+      'reject-manifest-v2-previous-bad-digest',
+      'previous.manifestSha256 is 64 lowercase hex digits',
+      manifestJson('rdb', v2({ ...PREVIOUS, manifestSha256: PREVIOUS.manifestSha256.toUpperCase() })),
+    ),
+    await rejectManifest(
+      'reject-manifest-v2-previous-names-itself',
+      'a set cannot be its own predecessor',
+      manifestJson('rdb', v2({ ...PREVIOUS, setId: SET_ID })),
     ),
     await rejectManifest(
       'reject-manifest-name-253-bytes',

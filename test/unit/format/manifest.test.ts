@@ -1,7 +1,13 @@
 /** The set manifest's JSON: round trip, and strict rejection (always an IntegrityError) of anything else. */
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../../src/errors.js';
-import { decodeManifest, encodeManifest, type Manifest } from '../../../src/format/manifest.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  previousOf,
+  type Manifest,
+  type ManifestV2,
+} from '../../../src/format/manifest.js';
 
 const manifest = (): Manifest => ({
   kind: 'snapshot-guard/set-manifest',
@@ -29,6 +35,8 @@ const manifest = (): Manifest => ({
   ],
 });
 
+const PREV_LINK = { setId: '20261123T173500.000Z_dump', manifestSha256: 'c'.repeat(64) };
+
 function rejects(json: unknown, message: RegExp): void {
   const bytes = Buffer.isBuffer(json)
     ? json
@@ -51,11 +59,22 @@ describe('set manifest', () => {
     expect(decodeManifest(bytes)).toEqual(manifest());
   });
 
+  it('version 2 round-trips with previous a link or null; version 1 reads as "unknown"', () => {
+    const linked: ManifestV2 = { ...manifest(), version: 2, previous: PREV_LINK };
+    const first: ManifestV2 = { ...manifest(), version: 2, previous: null };
+    expect(decodeManifest(encodeManifest(linked))).toEqual(linked);
+    expect(previousOf(decodeManifest(encodeManifest(linked)))).toEqual(PREV_LINK);
+    expect(previousOf(decodeManifest(encodeManifest(first)))).toBeNull();
+    expect(previousOf(decodeManifest(encodeManifest(manifest())))).toBeUndefined();
+  });
+
   it('accepts any JSON layout (it is authenticated, not canonical)', () => {
     expect(decodeManifest(Buffer.from(JSON.stringify(manifest())))).toEqual(manifest());
   });
 
   const m = manifest;
+  const PREV = { setId: '20261123T173500.000Z_dump', manifestSha256: 'c'.repeat(64) };
+  const m2 = (): ManifestV2 => ({ ...m(), version: 2, previous: PREV });
   const withFiles = (files: unknown[]) => ({ ...m(), files });
   const file0 = () => m().files[0]!;
   it.each([
@@ -63,7 +82,35 @@ describe('set manifest', () => {
     ['an array', [], /not an object/],
     ['null', 'null', /not an object/],
     ['another kind', { ...m(), kind: 'x' }, /wrong kind/],
-    ['version 2', { ...m(), version: 2 }, /unsupported manifest version 2/],
+    ['version 3', { ...m(), version: 3 }, /unsupported manifest version 3/],
+    ['version 2 without previous', { ...m(), version: 2 }, /previous missing/],
+    ['version 1 with previous', { ...m(), previous: null }, /unknown member "previous"/],
+    ['version 2, previous a string', { ...m2(), previous: 'x' }, /previous is neither null nor an object/],
+    [
+      'version 2, previous without digest',
+      { ...m2(), previous: { setId: PREV.setId } },
+      /manifestSha256 missing/,
+    ],
+    [
+      'version 2, previous with an extra member',
+      { ...m2(), previous: { ...PREV, at: 1 } },
+      /previous unknown member "at"/,
+    ],
+    [
+      'version 2, an uppercase previous digest',
+      { ...m2(), previous: { ...PREV, manifestSha256: 'C'.repeat(64) } },
+      /manifestSha256 is not 64 lowercase hex/,
+    ],
+    [
+      'version 2, previous a path',
+      { ...m2(), previous: { ...PREV, setId: '../x' } },
+      /previous setId contains/,
+    ],
+    [
+      'version 2, previous itself',
+      { ...m2(), previous: { ...PREV, setId: m().setId } },
+      /names the set itself/,
+    ],
     ['no set id', { ...m(), setId: undefined }, /setId missing/],
     ['a bad source format', { ...m(), source: { ...m().source, format: 'aof' } }, /source/],
     ['no files', withFiles([]), /files/],

@@ -50,6 +50,8 @@ describe('test vectors', () => {
         'accept-key-file-with-blanks-and-crlf',
         'accept-manifest-dfs',
         'accept-manifest-name-252-bytes',
+        'accept-manifest-v2',
+        'accept-manifest-v2-first-of-chain',
       ].sort(),
     );
     expect(negatives.length).toBeGreaterThanOrEqual(30);

@@ -6,7 +6,13 @@
 import { lstat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { encodeManifest, MANIFEST_KIND, MANIFEST_VERSION, type Manifest } from '../format/manifest.js';
+import {
+  encodeManifest,
+  MANIFEST_KIND,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestPrevious,
+} from '../format/manifest.js';
 import { encryptFile } from '../format/file.js';
 import { FORMAT_VERSION } from '../format/limits.js';
 import { IntegrityError } from '../errors.js';
@@ -27,6 +33,7 @@ import type { AuthenticatedFile } from '../files/authenticate.js';
 import type { EncryptTarget } from '../files/encrypted-file.js';
 import { mapLimit } from '../util/map-limit.js';
 import { crashPoint } from '../io/crash-points.js';
+import { payloadDigestOf, predecessorFor, rememberSealed } from './chain-link.js';
 
 export interface SealConfig {
   keyring: Keyring;
@@ -51,7 +58,13 @@ async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>)
   return out;
 }
 
-function manifestOf(set: SnapshotSet, setId: string, cfg: SealConfig, sealed: SealedFile[]): Manifest {
+function manifestOf(
+  set: SnapshotSet,
+  setId: string,
+  cfg: SealConfig,
+  sealed: SealedFile[],
+  previous: ManifestPrevious | null,
+): Manifest {
   return {
     kind: MANIFEST_KIND,
     version: MANIFEST_VERSION,
@@ -59,6 +72,7 @@ function manifestOf(set: SnapshotSet, setId: string, cfg: SealConfig, sealed: Se
     instance: cfg.instance,
     sealedAt: new Date().toISOString(),
     snapshotTime: new Date(set.snapshotTimeMs).toISOString(),
+    previous,
     source: { format: set.format, stem: set.stem, snapshotId: set.snapshotId, shardCount: set.shardCount },
     files: sealed.map(({ file, checked }) => ({
       name: file.name,
@@ -82,6 +96,7 @@ function setInfoOf(m: Manifest, wrapped: WrappedKey[]): SetInfo {
     sealedAt: m.sealedAt,
     files: m.files.map(({ name, role, size, encryptedSize }) => ({ name, role, size, encryptedSize })),
     wrappedKeys: wrapped.map(({ provider, keyId }) => ({ provider, keyId })),
+    ...(m.version === 2 ? { previous: m.previous } : {}),
   };
 }
 
@@ -154,9 +169,15 @@ function authenticateStaged(
 
 /**
  * Encrypts a set into the store's staging and publishes it. Returns the manifest; the data key is
- * zeroed before returning. Nothing in Dragonfly's directory is touched here.
+ * zeroed before returning. Nothing in Dragonfly's directory is touched here. `listing` is the
+ * store's listing when the caller has just read it (the manifest's predecessor is the newest of it).
  */
-export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: SealConfig): Promise<Manifest> {
+export async function encryptAndPublish(
+  set: SnapshotSet,
+  setId: string,
+  cfg: SealConfig,
+  listing?: readonly string[],
+): Promise<Manifest> {
   // A snapshot that cannot be read fails here, before a data key is asked for (no KMS/Vault call
   // per retry of a seal that cannot succeed).
   await assertReadable(set.files);
@@ -197,20 +218,19 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
     } finally {
       await workers.close();
     }
-    const manifest = manifestOf(set, setId, cfg, sealed);
-    await staged.write(
-      MANIFEST_FILE,
-      encryptFile(
-        once(encodeManifest(manifest)),
-        {
-          version: FORMAT_VERSION,
-          segmentSize: cfg.segmentSize,
-          context: target(MANIFEST_CONTEXT_NAME).context,
-          wrappedKeys: key.wrapped,
-        },
-        key.plaintext,
-      ),
-    );
+    const previous = await predecessorFor(cfg.store, setId, cfg.log, listing);
+    const manifest = manifestOf(set, setId, cfg, sealed, previous);
+    const manifestParts: Buffer[] = [];
+    const manifestHeader = {
+      version: FORMAT_VERSION,
+      segmentSize: cfg.segmentSize,
+      context: target(MANIFEST_CONTEXT_NAME).context,
+      wrappedKeys: key.wrapped,
+    };
+    for await (const c of encryptFile(once(encodeManifest(manifest)), manifestHeader, key.plaintext))
+      manifestParts.push(c);
+    const manifestFile = Buffer.concat(manifestParts);
+    await staged.write(MANIFEST_FILE, once(manifestFile));
     await staged.writeInfo(setInfoOf(manifest, key.wrapped));
     crashPoint('after-encrypt');
 
@@ -231,6 +251,7 @@ export async function encryptAndPublish(set: SnapshotSet, setId: string, cfg: Se
     if (!cfg.store.local)
       await timed(cfg, 'verify', () => verifyOpened(cfg.store, published, cfg.parallelism));
     await cfg.store.writeStatus(setId, { verifiedAt: new Date().toISOString(), ok: true });
+    rememberSealed(cfg.store, { setId, manifestSha256: payloadDigestOf(manifestFile) });
     crashPoint('after-verify');
     return manifest;
   } catch (err) {

@@ -214,6 +214,13 @@ export class Watcher {
         'the last restore fell back to an older set: newer sets failed verification',
       );
     }
+    if (status.ok && status.stale) {
+      this.cfg.observer.restoreOnBoot('stale');
+      this.log.error(
+        { ...status.stale },
+        'the last restore on boot restored a set older than --max-age: the newest sets may have been deleted, or sealing stopped',
+      );
+    }
   }
 
   /** The newest sealed set's time, sizes and verification, so a restart does not blank the metrics. */
@@ -269,12 +276,13 @@ export class Watcher {
     this.cfg.observer.sealStarted(setId);
     let manifest: Manifest | undefined;
     // A published set with this id means an earlier run crashed after publishing: verify it, then shred.
-    const published = new Set(await this.cfg.store.listSets());
+    const listing = await this.cfg.store.listSets();
+    const published = new Set(listing);
     for (let n = 2; !manifest && published.has(setId); n++) {
       manifest = await adoptPublished(set, setId, this.cfg);
       if (!manifest) setId = `${setIdFor(set.snapshotTimeMs, set.stem)}.${n}`;
     }
-    manifest ??= await encryptAndPublish(set, setId, this.cfg);
+    manifest ??= await encryptAndPublish(set, setId, this.cfg, listing);
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
     await this.housekeeping('retention', async () => {

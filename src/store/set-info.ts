@@ -1,5 +1,5 @@
 /** set.json and status.json: unauthenticated notes beside a sealed set, so that listings need no key. */
-import type { FileRole, SnapshotFormat } from '../format/manifest.js';
+import type { FileRole, ManifestPrevious, SnapshotFormat } from '../format/manifest.js';
 
 export interface SetInfo {
   setId: string;
@@ -12,6 +12,8 @@ export interface SetInfo {
   sealedAt: string;
   files: { name: string; role: FileRole; size: number; encryptedSize: number }[];
   wrappedKeys: { provider: string; keyId: string }[];
+  /** The manifest's `previous` (version 2); absent for a version-1 set. A copy: only the manifest counts. */
+  previous?: ManifestPrevious | null;
 }
 
 export interface SetStatus {
@@ -28,4 +30,20 @@ export function parseNote<T>(text: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `previous` a set.json claims, when it has the right shape: a link, null (first of a chain), or
+ * undefined (a version-1 set, or a note that says nothing usable). Not authenticated.
+ */
+export function claimedPrevious(info: SetInfo | undefined): ManifestPrevious | null | undefined {
+  const p = info?.previous as unknown;
+  if (p === null) return null;
+  if (typeof p !== 'object' || p === undefined) return undefined;
+  const { setId, manifestSha256 } = p as Record<string, unknown>;
+  return typeof setId === 'string' &&
+    typeof manifestSha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(manifestSha256)
+    ? { setId, manifestSha256 }
+    : undefined;
 }

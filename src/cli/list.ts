@@ -4,6 +4,7 @@ import { s3SettingsFrom } from './s3-options.js';
 import { formatBytes } from '../restore/human.js';
 import { summariseSet, type SetSummary } from '../store/set-summary.js';
 import { openStore } from '../store/open.js';
+import { checkChain } from '../store/chain.js';
 
 /** "a-0000.dfs … a-0007.dfs (8 shards), a-summary.dfs" rather than a line per shard. */
 function fileNames(s: SetSummary): string {
@@ -32,6 +33,10 @@ function describe(s: SetSummary, newest: boolean): string {
     `  keys           ${s.wrappedKeys.map((k) => `${k.provider}:${k.keyId}`).join(', ') || 'unknown'}`,
     `  last verified  ${verification(s)}`,
   ];
+  if (s.previous !== undefined)
+    lines.push(
+      `  previous       ${s.previous ? s.previous.setId : 'none (first set of its chain)'}  (from set.json, not authenticated)`,
+    );
   for (const p of s.problems) lines.push(`  problem        ${p}`);
   return lines.join('\n');
 }
@@ -41,7 +46,14 @@ export function listCommand(): Command {
   return onSettings(cmd, 'list', async (opts) => {
     const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
     const summaries: SetSummary[] = [];
-    for (const id of await from.listSets()) summaries.push(await summariseSet(from, id));
+    const ids = await from.listSets();
+    for (const id of ids) summaries.push(await summariseSet(from, id));
+    // The links come from set.json, which anyone who can write the store can change: a hint, said so.
+    const { breaks } = await checkChain(from, ids, summaries);
+    for (const b of breaks)
+      summaries
+        .find((s) => s.setId === b.setId)
+        ?.problems.push(`CHAIN BROKEN (from set.json, not authenticated): ${b.message}`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
       return;
@@ -51,5 +63,9 @@ export function listCommand(): Command {
       return;
     }
     process.stdout.write(`${summaries.map((s, i) => describe(s, i === 0)).join('\n\n')}\n`);
+    if (breaks.length > 0)
+      process.stdout.write(
+        `\nCHAIN BROKEN: ${breaks.length} link(s) between sets (see "problem" above); read from set.json, which is not authenticated: run \`snapshot-guard verify --all\` with the key to check the manifests\n`,
+      );
   });
 }

@@ -9,11 +9,26 @@ import { checkWithoutKey } from '../seal/keyless-check.js';
 import { verifyAndRecord } from '../store/verify.js';
 import { chooseSets } from '../store/choose.js';
 import { formatBytes } from '../restore/human.js';
+import { checkChain, type ChainLink } from '../store/chain.js';
+import { claimedPrevious } from '../store/set-info.js';
+import { previousOf } from '../format/manifest.js';
+
+/**
+ * Checks the links of the sets just looked at against every published set; prints one CHAIN line per
+ * broken link and returns how many there are. `how` says where the links came from.
+ */
+async function reportChain(from: Store, links: ChainLink[], how: string): Promise<number> {
+  const { breaks } = await checkChain(from, await from.listSets(), links);
+  for (const b of breaks) process.stdout.write(`CHAIN   ${b.setId}  ${b.message}${how}\n`);
+  return breaks.length;
+}
 
 /** A write-only host: completeness only, said plainly; exit 4 (not verified) or 3 (damage found). */
 async function verifyWithoutKey(from: Store, ids: string[]): Promise<void> {
   let damaged = 0;
+  const links: ChainLink[] = [];
   for (const id of ids) {
+    links.push({ setId: id, previous: claimedPrevious(await from.readInfo(id).catch(() => undefined)) });
     const r = await checkWithoutKey(from, id);
     if (r.ok)
       process.stdout.write(
@@ -24,6 +39,12 @@ async function verifyWithoutKey(from: Store, ids: string[]): Promise<void> {
       process.stdout.write(`FAILED    ${id}  ${r.error ?? 'unknown error'}\n`);
     }
   }
+  const broken = await reportChain(from, links, ' (links from set.json: NOT authenticated)');
+  if (broken > 0)
+    throw new UserError(
+      `${broken} broken link(s) in the chain of sealed sets (see CHAIN above; docs/RUNBOOK.md "chain broken")`,
+      3,
+    );
   if (damaged > 0)
     throw new UserError(`${damaged} of ${ids.length} sealed sets are incomplete or damaged (see above)`, 3);
   throw new UserError(
@@ -45,10 +66,13 @@ export function verifyCommand(): Command {
     let failed = 0;
     let noKey = 0;
     let integrity = false;
+    // Each verified set's authenticated link to the set sealed before it.
+    const links: ChainLink[] = [];
     try {
       for (const id of ids) {
         const r = await verifyAndRecord(from, id, keyring, opts.parallelism);
         if (r.ok && r.manifest) {
+          links.push({ setId: id, previous: previousOf(r.manifest) });
           const bytes = r.manifest.files.reduce((s, f) => s + f.size, 0);
           process.stdout.write(
             `ok      ${id}  ${r.manifest.files.length} files, ${formatBytes(bytes)} authenticated\n`,
@@ -68,6 +92,13 @@ export function verifyCommand(): Command {
       }
     } finally {
       await keyring.close();
+    }
+    const broken = await reportChain(from, links, '');
+    if (broken > 0) {
+      throw new UserError(
+        `${broken} broken link(s) in the chain of sealed sets (see CHAIN above; docs/RUNBOOK.md "chain broken")${failed > 0 ? `, and ${failed} of ${ids.length} sealed sets failed verification` : ''}`,
+        3,
+      );
     }
     if (failed === 0 && noKey > 0) {
       // Exit code 4: a missing key is not damage; pass a key that wraps these sets (see `list`).

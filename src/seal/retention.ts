@@ -2,6 +2,10 @@
  * Retention of sealed sets: keep the last N and/or those sealed within a duration. A set survives if
  * any configured rule keeps it; the newest verified set is always kept; only published sets are ever
  * removed, and the store makes each one invisible before deleting its files.
+ *
+ * Only the oldest sets go, oldest first, and never one newer than a set that stays: the chain check
+ * (store/chain.ts) reports a set that is gone while an older one remains as deleted out of order, so
+ * retention must never leave such a gap, not even when interrupted or stopped by Object Lock.
  */
 import { SetLockedError } from '../store/errors.js';
 import { timeFromSetId } from '../store/names.js';
@@ -18,7 +22,8 @@ function setTimeMs(setId: string): number {
 }
 
 /**
- * Which of `ids` (newest first) the policy deletes; `newestVerified` and the newest set always stay.
+ * Which of `ids` (newest first) the policy deletes, oldest first; `newestVerified` and the newest set
+ * always stay, and so does every set newer than a set that stays (no gap in the chain).
  * --keep-within counts back from the newest set's time, not from the clock (as restic does): a clock
  * that jumps ahead must not make fresh sets look old, and a host that stopped sealing keeps its last
  * sets however long it stays down.
@@ -30,11 +35,16 @@ export function setsToDelete(
 ): string[] {
   if (policy.keepLast === undefined && policy.keepWithinMs === undefined) return [];
   const newestTime = Math.max(...ids.map(setTimeMs));
-  return ids.filter((id, i) => {
+  const kept = (id: string, i: number) => {
     const keptByCount = policy.keepLast !== undefined && i < policy.keepLast;
     const keptByAge = policy.keepWithinMs !== undefined && newestTime - setTimeMs(id) <= policy.keepWithinMs;
-    return !(keptByCount || keptByAge || id === newestVerified || i === 0);
+    return keptByCount || keptByAge || id === newestVerified || i === 0;
+  };
+  let oldestKept = 0;
+  ids.forEach((id, i) => {
+    if (kept(id, i)) oldestKept = i;
   });
+  return ids.slice(oldestKept + 1).reverse();
 }
 
 /** The newest set's time when it lies ahead of the clock by more than a minute (a clock problem). */
@@ -83,7 +93,12 @@ export async function applyRetention(
     } catch (err) {
       if (!(err instanceof SetLockedError)) throw err;
       locked.push({ setId: id, reason: err.message });
-      log?.warn({ setId: id, reason: err.message }, 'retention skipped a set under Object Lock');
+      // Newer sets wait for it: deleting them now would open a gap in the chain.
+      log?.warn(
+        { setId: id, reason: err.message, newerSetsWait: true },
+        'retention skipped a set under Object Lock',
+      );
+      break;
     }
   }
   const future = futureSetTime(ids, now);

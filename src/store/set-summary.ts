@@ -5,11 +5,11 @@
  * the last verification from status.json.
  */
 import { errorMessage } from '../errors.js';
-import type { FileRole, SnapshotFormat } from '../format/manifest.js';
+import type { FileRole, ManifestPrevious, SnapshotFormat } from '../format/manifest.js';
 import { plaintextLengthFor } from '../format/payload.js';
 import { ENCRYPTED_SUFFIX, MANIFEST_FILE, encryptedNameFor, timeFromSetId } from './names.js';
 import { readStoredHeader } from './sealed-set.js';
-import type { SetInfo, SetStatus } from './set-info.js';
+import { claimedPrevious, type SetInfo, type SetStatus } from './set-info.js';
 import type { Store, StoredFile } from './store.js';
 
 export interface SetSummaryFile {
@@ -37,6 +37,11 @@ export interface SetSummary {
   encryptedBytes: number;
   wrappedKeys: { provider: string; keyId: string }[];
   lastVerification: SetStatus | null;
+  /**
+   * The set sealed before it, as set.json says (NOT authenticated; `verify --all` checks the manifest's):
+   * a link, null for the first set of a chain, absent for a version-1 set or without set.json.
+   */
+  previous?: ManifestPrevious | null;
   /** Where the details came from. */
   source: 'set.json' | 'headers';
   /** What looks wrong without a key (missing or extra files, unreadable headers). */
@@ -158,5 +163,14 @@ export async function summariseSet(store: Store, setId: string): Promise<SetSumm
     }
   }
   const status = await store.readStatus(setId).catch(() => undefined);
-  return { ...base, setId, encryptedBytes, wrappedKeys, lastVerification: status ?? null, problems };
+  const previous = claimedPrevious(info);
+  return {
+    ...base,
+    setId,
+    encryptedBytes,
+    wrappedKeys,
+    lastVerification: status ?? null,
+    ...(previous === undefined ? {} : { previous }),
+    problems,
+  };
 }

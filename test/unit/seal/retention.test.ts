@@ -13,14 +13,14 @@ describe('setsToDelete', () => {
     expect(setsToDelete(ids(0, 1, 2), {}, undefined)).toEqual([]);
   });
 
-  it('--keep-last N keeps the newest N', () => {
+  it('--keep-last N keeps the newest N, and deletes the others oldest first', () => {
     const all = ids(0, 1, 2, 3);
-    expect(setsToDelete(all, { keepLast: 2 }, all[0])).toEqual(all.slice(2));
+    expect(setsToDelete(all, { keepLast: 2 }, all[0])).toEqual([all[3], all[2]]);
   });
 
   it('--keep-within counts back from the newest set, not from the clock', () => {
     const all = ids(0, 3, 6, 8, 30);
-    expect(setsToDelete(all, { keepWithinMs: 7 * DAY }, all[0])).toEqual([all[3], all[4]]);
+    expect(setsToDelete(all, { keepWithinMs: 7 * DAY }, all[0])).toEqual([all[4], all[3]]);
   });
 
   it('a clock 400 days ahead does not delete the set sealed a second earlier', () => {
@@ -33,9 +33,9 @@ describe('setsToDelete', () => {
     expect(setsToDelete(all, { keepLast: 3, keepWithinMs: 2 * DAY }, all[0])).toEqual([all[3]]);
   });
 
-  it('never deletes the newest verified set, even when the rules would', () => {
+  it('never deletes the newest verified set, nor a set newer than it (no gap in the chain)', () => {
     const all = ids(0, 1, 2, 3);
-    expect(setsToDelete(all, { keepLast: 1 }, all[2])).toEqual([all[1], all[3]]);
+    expect(setsToDelete(all, { keepLast: 1 }, all[2])).toEqual([all[3]]);
   });
 
   it('never deletes the newest set, even unverified', () => {

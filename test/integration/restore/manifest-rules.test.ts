@@ -91,7 +91,11 @@ describe('set rules', () => {
     const { setId } = await sealDfs(ws, { stem: STEM, shards: 3, bytesPerShard: 5000 });
     const py = await runPythonDecoder(['--key-file', ws.keyA, '--verify-set', join(ws.sealed, setId)]);
     expect(py.code, py.stderr).toBe(0);
-    expect(py.stdout).toBe(`set ${setId}: 4 files authenticated\n`);
+    expect(py.stdout).toMatch(
+      new RegExp(
+        `^set ${setId}: 4 files authenticated\nmanifest version 2: previous none \\(first set of its chain\\)\nmanifest payload sha256 [0-9a-f]{64}\n$`,
+      ),
+    );
   });
 
   it('a set directory renamed to another set id is refused by restore and the Python decoder', async () => {

@@ -11,6 +11,7 @@ import { resolveOwner, type Owner } from '../restore/owner.js';
 import { progressFor } from '../restore/progress.js';
 import { restoreSet } from '../restore/restore-set.js';
 import { restoreNewestIntact, type SkippedSet } from '../restore/fallback.js';
+import { freshSets, staleMessage, staleSet } from '../restore/max-age.js';
 import { RESTORE_STATUS_FILE, writeRestoreStatus, type RestoreStatus } from '../snapshots/restore-status.js';
 import { giveToOwnerOf } from '../store/local/ownership.js';
 import { existingSnapshot } from '../restore/existing-snapshot.js';
@@ -91,13 +92,26 @@ export function restoreCommand(): Command {
     // --latest: every set, newest first, so that a damaged newest set can fall back to an older one.
     const chosen = await chooseSets(from, choice.latest ? { all: true } : choice, 'none');
     if (chosen.length === 0) throw new UserError(`no sealed set in ${from.location} yet`);
+    // --max-age: never a set older than that, except on boot (--if-empty), where Dragonfly must start.
+    const maxAge = choice.latest ? opts.maxAge : undefined;
+    const now = Date.now();
+    const staleNewest = maxAge === undefined ? undefined : staleSet(chosen[0], maxAge, now);
+    if (staleNewest && !opts.ifEmpty)
+      throw new UserError(
+        `refusing to restore: ${staleMessage(staleNewest, true)}; to restore it anyway pass --set ${staleNewest.setId}`,
+      );
+    if (staleNewest)
+      process.stderr.write(
+        `snapshot-guard: ERROR: ${staleMessage(staleNewest, true)}; restoring it anyway (--if-empty: Dragonfly must start); recorded for watch (snapshot_guard_restore_on_boot_total{outcome="stale"})\n`,
+      );
+    const candidates = maxAge !== undefined && !opts.ifEmpty ? freshSets(chosen, maxAge, now) : chosen;
     const keyring = await keyringFromSettings(opts);
     keyring.assertCanOpen('restore');
     let skipped: SkippedSet[] = [];
     try {
       const started = performance.now();
       const restored = await restoreNewestIntact(
-        chosen,
+        candidates,
         opts.strict,
         (id) =>
           restoreSet({
@@ -121,7 +135,17 @@ export function restoreCommand(): Command {
       );
       const { setId, outcome: out } = restored;
       skipped = restored.skipped;
-      await recordRestore(to, { at: new Date().toISOString(), ok: true, setId, skipped });
+      // Also after falling back: the set restored may be older than --max-age though the newest was not.
+      const stale = maxAge === undefined ? undefined : staleSet(setId, maxAge, now);
+      if (stale && !staleNewest)
+        process.stderr.write(`snapshot-guard: ERROR: restored ${staleMessage(stale, false)}\n`);
+      await recordRestore(to, {
+        at: new Date().toISOString(),
+        ok: true,
+        setId,
+        skipped,
+        ...(stale ? { stale } : {}),
+      });
       const seconds = (performance.now() - started) / 1000;
       const lines = [
         `restored set ${setId} (snapshot of ${out.manifest.snapshotTime}) into ${to}: ${out.manifest.files.length} files, ${formatBytes(out.bytes)} in ${seconds.toFixed(1)} s`,

@@ -221,6 +221,10 @@ export const SETTINGS = {
   strict: toggle({
     help: 'with --latest: fail when the newest set does not verify, instead of falling back',
   }),
+  'max-age': optional(duration, {
+    arg: 'duration',
+    help: 'with --latest: refuse when the newest sealed set is older than this, e.g. 2h (newest sets deleted, or sealing stopped); with --if-empty restore anyway, loudly',
+  }),
   'audit-every': optional(duration, {
     arg: 'duration',
     help: "audit Dragonfly's configuration this often (snapshot_guard_dragonfly_audit_findings); inputs: --dir, --dragonfly-url and the audit options",
@@ -308,6 +312,7 @@ export const COMMAND_SETTINGS = {
     'set',
     'latest',
     'strict',
+    'max-age',
     'to',
     'owner',
     'force',

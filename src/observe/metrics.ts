@@ -44,6 +44,7 @@ const RESTORE_OUTCOMES = [
   'nothing_sealed',
   'failed',
   'shredded_after_load',
+  'stale',
 ] as const;
 
 export interface PrometheusObserverOptions {

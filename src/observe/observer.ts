@@ -60,7 +60,8 @@ export interface PipelineObserver {
   verification(ok: boolean, atUnixSeconds: number): void;
   /** Outcome of restore-on-boot handling: restored set shredded after load, etc. */
   restoreOnBoot(
-    outcome: 'restored' | 'fell_back' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load',
+    outcome:
+      'restored' | 'fell_back' | 'skipped' | 'nothing_sealed' | 'failed' | 'shredded_after_load' | 'stale',
   ): void;
   /** Newer sets the last restore into Dragonfly's directory skipped because they failed verification. */
   restoreSkippedSets(count: number): void;

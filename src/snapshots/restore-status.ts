@@ -19,6 +19,8 @@ export interface RestoreStatus {
   /** Newer sets passed over because they did not verify (restore --latest without --strict). */
   skipped: { setId: string; error: string }[];
   error?: string;
+  /** restore --if-empty --max-age restored a set older than the maximum age (newest sets gone?). */
+  stale?: { setId: string; snapshotTime: string; maxAgeSeconds: number };
 }
 
 export async function readRestoreStatus(dir: string): Promise<RestoreStatus | undefined> {

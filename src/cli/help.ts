@@ -29,7 +29,7 @@ const EXAMPLES: Partial<Record<CommandName, string[]>> = {
   ],
   restore: [
     'snapshot-guard restore --from /var/lib/snapshot-guard/sealed --latest --to /var/lib/dragonfly --key-file /etc/snapshot-guard/local.key',
-    'snapshot-guard restore --from s3://backups/dragonfly --latest --if-empty --to /data --owner dragonfly:dragonfly --kms-key-id alias/snapshots',
+    'snapshot-guard restore --from s3://backups/dragonfly --latest --if-empty --max-age 2h --to /data --owner dragonfly:dragonfly --kms-key-id alias/snapshots',
     'snapshot-guard restore --from /var/lib/snapshot-guard/sealed --set 20261123T174005.123Z_dump --to /tmp/inspect --key-file KEY',
   ],
   verify: [

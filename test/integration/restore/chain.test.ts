@@ -182,6 +182,20 @@ describe('the chain of sealed sets', () => {
     expect(lines[0]).toContain(`${b} was replaced after ${c} was sealed`);
   });
 
+  it('retention (--keep-last) never looks like a deletion', async () => {
+    ws = await workspace();
+    for (let i = 0; i < 5; i++) {
+      await writeSnapshots(ws, [['dump', i * 60]]);
+      const args = ws.args('--once', '--keep-last', '2');
+      const r = await runCli(['watch', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await verifyAll(ws);
+    expect(r.code, r.stdout.toString() + r.stderr).toBe(0);
+    expect(r.stdout.toString().match(/^ok /gm)).toHaveLength(2);
+    expect(chainLines(r.stdout)).toEqual([]);
+  });
+
   it('rewrap keeps the chain valid (it rewrites headers, the digest covers the payload)', async () => {
     ws = await workspace();
     const ids = await sealEach(ws, [

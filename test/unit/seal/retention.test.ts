@@ -1,7 +1,9 @@
 /** Retention decisions (seal/retention.ts), without any store or clock. */
 import { describe, expect, it } from 'vitest';
-import { futureSetTime, setsToDelete } from '../../../src/seal/retention.js';
+import { applyRetention, futureSetTime, setsToDelete } from '../../../src/seal/retention.js';
+import { SetLockedError } from '../../../src/store/errors.js';
 import { setIdFor } from '../../../src/store/names.js';
+import type { Store } from '../../../src/store/store.js';
 
 const DAY = 86_400_000;
 const t0 = Date.parse('2026-11-20T12:00:00.000Z');
@@ -41,6 +43,34 @@ describe('setsToDelete', () => {
   it('never deletes the newest set, even unverified', () => {
     const all = ids(0, 1);
     expect(setsToDelete(all, { keepLast: 1 }, undefined)).toEqual([all[1]]);
+  });
+});
+
+describe('applyRetention', () => {
+  /** The three calls retention makes, on a list of ids; `locked` ids refuse removal like Object Lock. */
+  function storeOf(all: string[], locked: Set<string>) {
+    const present = [...all];
+    const store = {
+      listSets: () => Promise.resolve([...present]),
+      readStatus: () => Promise.resolve({ verifiedAt: '2026-11-20T12:00:00.000Z', ok: true }),
+      removeSet: (id: string) => {
+        if (locked.has(id)) return Promise.reject(new SetLockedError(id, `${id} is locked`));
+        present.splice(present.indexOf(id), 1);
+        return Promise.resolve();
+      },
+    };
+    return { store: store as unknown as Store, present };
+  }
+
+  it('deletes oldest first and stops at a set under Object Lock: newer ones wait (no gap in the chain)', async () => {
+    const all = ids(0, 1, 2, 3, 4);
+    const { store, present } = storeOf(all, new Set([all[3]!]));
+    const warned: string[] = [];
+    const out = await applyRetention(store, { keepLast: 1 }, t0, { warn: (_o, m) => warned.push(m) });
+    expect(out.removed).toEqual([all[4]]);
+    expect(out.locked?.map((l) => l.setId)).toEqual([all[3]]);
+    expect(present).toEqual(all.slice(0, 4));
+    expect(warned).toEqual(['retention skipped a set under Object Lock']);
   });
 });
 

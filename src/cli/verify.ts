@@ -42,7 +42,7 @@ async function verifyWithoutKey(from: Store, ids: string[]): Promise<void> {
   const broken = await reportChain(from, links, ' (links from set.json: NOT authenticated)');
   if (broken > 0)
     throw new UserError(
-      `${broken} broken link(s) in the chain of sealed sets (see CHAIN above; docs/RUNBOOK.md "chain broken")`,
+      `${broken} broken link(s) in the chain of sealed sets (see CHAIN above; docs/RUNBOOK.md "chain broken")${damaged > 0 ? `, and ${damaged} of ${ids.length} sealed sets are incomplete or damaged` : ''}`,
       3,
     );
   if (damaged > 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent decoder for snapshot-guard format version 1, written from docs/FORMAT.md alone.
+"""Independent decoder for snapshot-guard format version 1 (set manifests version 1 and 2), written from docs/FORMAT.md alone.
 
     sg_decode.py --key-file KEY IN OUT     decrypt IN into OUT (OUT appears only if every byte verified)
     sg_decode.py --age-identity ID IN OUT  the same, opening the `age` copy with the real `age -d`

@@ -2,7 +2,7 @@
  * Import rules checked in CI (`npm run lint:deps`): no cycles between files, and each folder of src/
  * imports only from the folders below it (docs/ARCHITECTURE.md has the picture):
  *
- *   cli → config → audit, seal, restore → store → parallel → files, snapshots → keys, observe → format, io, util
+ *   cli → config → audit, seal, restore, replicate → store → parallel → files, snapshots → keys, observe → format, io, util
  */
 const layers = {
   cli: ['cli'],
@@ -10,6 +10,7 @@ const layers = {
   audit: ['audit'],
   seal: ['seal'],
   restore: ['restore'],
+  replicate: ['replicate'],
   store: ['store'],
   parallel: ['parallel'],
   files: ['files'],
@@ -24,20 +25,47 @@ const layers = {
 const above = {
   config: ['cli'],
   audit: ['cli', 'config', 'seal', 'restore'],
-  seal: ['cli', 'config', 'audit', 'restore'],
-  restore: ['cli', 'config', 'audit', 'seal'],
-  store: ['cli', 'config', 'audit', 'seal', 'restore'],
-  parallel: ['cli', 'config', 'audit', 'seal', 'restore', 'store'],
-  files: ['cli', 'config', 'audit', 'seal', 'restore', 'store', 'parallel', 'snapshots'],
-  snapshots: ['cli', 'config', 'audit', 'seal', 'restore', 'store', 'parallel', 'files', 'keys'],
-  keys: ['cli', 'config', 'audit', 'seal', 'restore', 'store', 'parallel', 'files', 'snapshots', 'observe'],
-  observe: ['cli', 'config', 'audit', 'seal', 'restore', 'store', 'parallel', 'files', 'snapshots', 'keys'],
+  seal: ['cli', 'config', 'audit', 'restore', 'replicate'],
+  restore: ['cli', 'config', 'audit', 'seal', 'replicate'],
+  // watch --copy-to: only the CLI wires it; the watcher knows nothing but a callback.
+  replicate: ['cli', 'config', 'audit', 'seal', 'restore'],
+  store: ['cli', 'config', 'audit', 'seal', 'restore', 'replicate'],
+  parallel: ['cli', 'config', 'audit', 'seal', 'restore', 'replicate', 'store'],
+  files: ['cli', 'config', 'audit', 'seal', 'restore', 'replicate', 'store', 'parallel', 'snapshots'],
+  snapshots: ['cli', 'config', 'audit', 'seal', 'restore', 'replicate', 'store', 'parallel', 'files', 'keys'],
+  keys: [
+    'cli',
+    'config',
+    'audit',
+    'seal',
+    'restore',
+    'replicate',
+    'store',
+    'parallel',
+    'files',
+    'snapshots',
+    'observe',
+  ],
+  observe: [
+    'cli',
+    'config',
+    'audit',
+    'seal',
+    'restore',
+    'replicate',
+    'store',
+    'parallel',
+    'files',
+    'snapshots',
+    'keys',
+  ],
   format: [
     'cli',
     'config',
     'audit',
     'seal',
     'restore',
+    'replicate',
     'store',
     'parallel',
     'files',
@@ -52,6 +80,7 @@ const above = {
     'audit',
     'seal',
     'restore',
+    'replicate',
     'store',
     'parallel',
     'files',

@@ -16,6 +16,8 @@ import { UserError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { auditInputsFrom } from './audit.js';
 import { startAuditSchedule } from '../audit/schedule.js';
+import { relayObserver } from '../observe/store-observer.js';
+import { copyTargetsFrom } from './copy-to.js';
 
 export function watchCommand(): Command {
   const cmd = commandWithSettings(
@@ -34,7 +36,8 @@ export function watchCommand(): Command {
         2,
       );
     rejectRemoteDir(opts.dir);
-    const store = openStore(opts.out, '--out', s3SettingsFrom(opts));
+    const storeEvents = relayObserver();
+    const store = openStore(opts.out, '--out', { ...s3SettingsFrom(opts), observer: storeEvents.observer });
     const strict = opts.strictPermissions;
     // Everything is checked before anything is created.
     const dirs = await checkDirectories({
@@ -43,6 +46,7 @@ export function watchCommand(): Command {
       allowGroupAccess: opts.allowGroupAccess,
       strict,
     });
+    const copy = copyTargetsFrom(opts, store, dirs.dragonflyDir, storeEvents.observer, log);
     const storeWarnings = await store.prepare();
     if (strict && storeWarnings[0])
       throw new UserError(`refusing to start (--strict-permissions): ${storeWarnings[0]}`, 2);
@@ -69,6 +73,10 @@ export function watchCommand(): Command {
     if (observe.address)
       log.info({ address: formatListenAddress(observe.address) }, 'serving /metrics, /healthz and /readyz');
     const observer: PipelineObserver = observe.observer;
+    storeEvents.connect(observe.storeMetrics);
+    for (const s of [store, ...(copy?.targets ?? [])])
+      if (!s.local) observe.storeMetrics.addStore(s.location);
+    for (const t of copy?.targets ?? []) observe.storeMetrics.addTarget(t.location);
     const audits =
       opts.auditEvery === undefined
         ? undefined
@@ -104,6 +112,7 @@ export function watchCommand(): Command {
       },
       verifyEveryMs: opts.verifyEvery,
       verifyLatest: async () => void (await verifyLatest(store, keyring, observer, log, opts.parallelism)),
+      ...(copy ? { onSealed: (setId: string) => copy.replicator.sealed(setId) } : {}),
     });
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -115,6 +124,7 @@ export function watchCommand(): Command {
         log.warn(
           'shutdown timeout: abandoning the current seal; its staging data is discarded at the next start',
         );
+      await copy?.replicator.stop(opts.shutdownTimeout);
       await audits?.stop();
       await observe.close();
       await keyring.close();
@@ -124,9 +134,12 @@ export function watchCommand(): Command {
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
     await watcher.start();
+    copy?.replicator.start();
     if (opts.once) {
       const failure = await watcher.idle();
       await watcher.stop(0);
+      const copyFailures = (await copy?.replicator.finish()) ?? [];
+      await copy?.replicator.stop(0);
       await audits?.firstRun;
       await audits?.stop();
       if (failure) {
@@ -140,6 +153,10 @@ export function watchCommand(): Command {
       await observe.close();
       await keyring.close();
       await releaseLocks();
+      if (copyFailures.length > 0)
+        throw new UserError(
+          `sealed, but copying failed (${copyFailures.join('; ')}); the next run copies the missing sets`,
+        );
     }
   });
 }

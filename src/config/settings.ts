@@ -37,6 +37,11 @@ export const SETTINGS = {
     help: 'where sealed sets are stored (created 0700 if missing)',
     helpFor: { doctor: 'the sealed-set directory (watch --out)' },
   }),
+  'copy-to': list(path, {
+    arg: 'dir|url',
+    items: 'directories or s3://BUCKET/PREFIX URLs',
+    help: 'after each seal, copy the sealed set to this further store too: a directory or s3://BUCKET/PREFIX (repeatable; never delays sealing)',
+  }),
   from: optional(path, { arg: 'dir', help: SEALED_DIR_HELP }),
   to: optional(path, { arg: 'dir', help: "Dragonfly's --dir (created 0700 if missing)" }),
   output: optional(path, {
@@ -285,6 +290,7 @@ export const COMMAND_SETTINGS = {
   watch: [
     'dir',
     'out',
+    'copy-to',
     ...KEYS,
     'instance',
     'shred',

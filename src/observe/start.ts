@@ -12,6 +12,7 @@ import type { ListenAddress, MetricsAddr } from './listen-address.js';
 import { PrometheusObserver } from './metrics.js';
 import { ReadinessState } from './readiness.js';
 import { startObserveServer } from './server.js';
+import { StoreMetrics } from './store-metrics.js';
 
 export interface ObservabilityOptions {
   /** 'off' or null: no HTTP server (--metrics-addr off); metrics and readiness are still kept. */
@@ -26,6 +27,8 @@ export interface Observability {
   /** Reports go to both the metrics and the readiness state. */
   observer: PipelineObserver;
   metrics: PrometheusObserver;
+  /** Store transfers and errors, and watch --copy-to, on the same registry. */
+  storeMetrics: StoreMetrics;
   readiness: ReadinessState;
   /** Where the server listens, or null when it is off. */
   address: ListenAddress | null;
@@ -47,6 +50,7 @@ export async function startObservability(opts: ObservabilityOptions): Promise<Ob
   return {
     observer: fanOut(metrics, readiness),
     metrics,
+    storeMetrics: new StoreMetrics(metrics.registry),
     readiness,
     address: server?.address ?? null,
     close: () => server?.close() ?? Promise.resolve(),

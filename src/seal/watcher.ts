@@ -36,6 +36,8 @@ export interface WatchConfig extends SealConfig {
   /** Called after the periodic verification interval; wired by the CLI when --verify-every is set. */
   verifyEveryMs?: number;
   verifyLatest?: () => Promise<void>;
+  /** Called once a set is published and its plaintext gone (watch --copy-to); must not block. */
+  onSealed?: (setId: string) => void;
 }
 
 const KEY_CHECK_INTERVAL_MS = 60_000;
@@ -285,6 +287,7 @@ export class Watcher {
     manifest ??= await encryptAndPublish(set, setId, this.cfg, listing);
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
+    this.cfg.onSealed?.(manifest.setId);
     await this.housekeeping('retention', async () => {
       const { removed, futureSetTime } = await applyRetention(
         this.cfg.store,

@@ -15,6 +15,8 @@ export interface Bucket {
   readonly partConcurrency: number;
   /** Runs one S3 call, turning failures an operator can fix into one clear line. */
   call<T>(action: string, fn: () => Promise<T>): Promise<T>;
+  /** Reports one finished upload (metrics); `started` is its performance.now(). */
+  uploaded(bytes: number, started: number): void;
   /** PutObject with Content-MD5; returns the version id in a versioned bucket. */
   putObject(
     key: string,

@@ -26,6 +26,18 @@ import { S3StagedSet } from './staged-set.js';
 import { BucketLock } from './writer-lock.js';
 import { putSmall, uploadStream, type ObjectLock } from './upload.js';
 import type { BucketLocation, S3Settings } from './settings.js';
+import { noopStoreObserver, type StoreObserver, type StoreOperation } from '../../observe/store-observer.js';
+
+/** "uploading x" → upload, "listing sets" → list …: the operation label of a failed call. */
+const OPERATION_OF: Record<string, StoreOperation> = {
+  uploading: 'upload',
+  reading: 'download',
+  listing: 'list',
+  writing: 'write',
+  deleting: 'delete',
+  checking: 'check',
+  aborting: 'abort',
+};
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PART_CONCURRENCY = 4;
@@ -37,6 +49,7 @@ export class S3Store implements Store, Bucket {
   readonly client: S3Client;
   readonly partSize: number;
   readonly partConcurrency: number;
+  readonly observer: StoreObserver;
   private instance: Promise<string | undefined> | undefined;
   private resolvedInstance: string | undefined;
   private readonly commits = new Map<string, Commit>();
@@ -51,6 +64,7 @@ export class S3Store implements Store, Bucket {
     this.client = makeS3Client(settings);
     this.partSize = settings.partSize ?? DEFAULT_PART_SIZE;
     this.partConcurrency = settings.partConcurrency ?? DEFAULT_PART_CONCURRENCY;
+    this.observer = settings.observer ?? noopStoreObserver;
   }
 
   /** Runs one S3 call, turning failures an operator can fix into one clear line. */
@@ -58,8 +72,14 @@ export class S3Store implements Store, Bucket {
     try {
       return await fn();
     } catch (err) {
+      this.observer.storeError(this.location, OPERATION_OF[action.split(' ')[0] ?? ''] ?? 'other');
       throw storeError(err, this.location, await endpointOf(this.client), action);
     }
+  }
+
+  /** Reports one finished upload of `bytes` that started at `started` (performance.now()). */
+  uploaded(bytes: number, started: number): void {
+    this.observer.transfer(this.location, 'upload', bytes, (performance.now() - started) / 1000);
   }
 
   /** The instance whose sets this store reads and writes; a reader finds it when the prefix holds one. */
@@ -221,10 +241,16 @@ export class S3Store implements Store, Bucket {
       }
     });
     if (!body) return;
+    const started = performance.now();
+    let bytes = 0;
     try {
-      for await (const c of body) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      for await (const c of body) {
+        bytes += c.byteLength;
+        yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      }
     } finally {
       body.destroy?.(); // a reader that stops early (headers) must free the connection
+      this.observer.transfer(this.location, 'download', bytes, (performance.now() - started) / 1000);
     }
   }
 
@@ -312,13 +338,15 @@ export class S3Store implements Store, Bucket {
   async replaceFile(setId: string, name: string, data: AsyncIterable<Uint8Array>): Promise<void> {
     const key = `${await this.publishedRoot(setId)}${name}`;
     const lock = this.lockUntil();
-    await this.call(`writing ${name}`, () =>
+    const started = performance.now();
+    const bytes = await this.call(`writing ${name}`, () =>
       uploadStream(this.client, this.bucket, key, data, {
         partSize: this.partSize,
         concurrency: this.partConcurrency,
         ...(lock ? { lock } : {}),
       }),
     );
+    this.uploaded(bytes, started);
   }
 
   /**
@@ -371,6 +399,7 @@ export class S3Store implements Store, Bucket {
     const commit = await this.deleteAll(key, true);
     this.commits.delete(setId);
     if (commit.locked > 0) {
+      this.observer.objectLockSkip(this.location);
       throw new SetLockedError(
         setId,
         `${this.where(setId)} is under Object Lock retention; it stays until its retention date passes`,

@@ -3,6 +3,7 @@
  * instance's sets to use, and the Object Lock retention to put on every object written.
  */
 import { UserError } from '../../errors.js';
+import type { StoreObserver } from '../../observe/store-observer.js';
 
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
@@ -19,6 +20,8 @@ export interface S3Settings {
   /** Multipart part size and parts in flight per file: memory per file is partSize × (concurrency + 1). */
   partSize?: number;
   partConcurrency?: number;
+  /** Where transfers, errors and Object Lock skips are reported (watch's metrics). */
+  observer?: StoreObserver;
 }
 
 export interface BucketLocation {

@@ -30,6 +30,7 @@ export class S3StagedSet implements StagedSet {
 
   async write(name: string, data: AsyncIterable<Uint8Array>): Promise<number> {
     const s = this.store;
+    const started = performance.now();
     const size = await s.call(`uploading ${name}`, () =>
       uploadStream(s.client, s.bucket, this.key(name), data, {
         partSize: s.partSize,
@@ -37,6 +38,7 @@ export class S3StagedSet implements StagedSet {
         ...(this.lock ? { lock: this.lock } : {}),
       }),
     );
+    s.uploaded(size, started);
     this.files.push({ name, size });
     return size;
   }

@@ -4,6 +4,7 @@
  * keywords and Grafana variables are stripped; what remains are metric names.
  */
 import { PrometheusObserver } from '../../../src/observe/metrics.js';
+import { StoreMetrics } from '../../../src/observe/store-metrics.js';
 
 const KEYWORDS = new Set([
   'and',
@@ -48,6 +49,7 @@ const SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scra
 /** Every name a scrape of snapshot-guard can return, including histogram series suffixes. */
 export async function exposedNames(): Promise<Set<string>> {
   const metrics = new PrometheusObserver({ version: 'test' });
+  new StoreMetrics(metrics.registry); // what watch adds: stores and --copy-to
   const names = new Set(SYNTHETIC);
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);
@@ -61,5 +63,6 @@ export async function exposedNames(): Promise<Set<string>> {
 /** The names snapshot-guard defines itself (not prom-client's process and Node.js defaults). */
 export async function ownMetricNames(): Promise<string[]> {
   const metrics = new PrometheusObserver({ version: 'test', defaultMetrics: false });
+  new StoreMetrics(metrics.registry);
   return (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
 }

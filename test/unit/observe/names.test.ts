@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PrometheusObserver } from '../../../src/observe/metrics.js';
+import { StoreMetrics } from '../../../src/observe/store-metrics.js';
 import { exposedNames, metricNamesIn } from '../../helpers/deploy/promql.js';
 import { parseYaml } from '../../helpers/deploy/yaml.js';
 
@@ -43,6 +44,10 @@ async function registered(): Promise<Map<string, { type: string; labels: string[
   });
   o.keyProviderCall('kms', 'generate', 0.1, true);
   o.auditFinished([{ check: 'auth.password', severity: 'high' }], 1);
+  const stores = new StoreMetrics(o.registry);
+  stores.addStore('s3://b/p');
+  stores.addTarget('s3://b/copy');
+  stores.transfer('s3://b/p', 'upload', 1, 1);
   const out = new Map<string, { type: string; labels: string[] }>();
   for (const m of await o.registry.getMetricsAsJSON()) {
     const labels = new Set<string>();

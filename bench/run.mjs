@@ -10,6 +10,7 @@ import { killLiveDaemon, runDaemon } from './daemon.mjs';
 import { makeWorkspace } from './files.mjs';
 import { describeRun } from './host.mjs';
 import { prepareTools, runMemory, runOneShot } from './one-shot.mjs';
+import { runS3 } from './s3.mjs';
 import { opensslGcmSpeed } from './openssl-speed.mjs';
 import { printDaemon, printMemory, printMetrics, printOneShot, throughput } from './report.mjs';
 import { fixed, GiB, MiB, sizeText } from './stats.mjs';
@@ -128,6 +129,7 @@ try {
     }
   }
 
+  if (has('s3')) sgFailed ||= await runS3(opts, ws.path, out);
   for (const t of ready) await t.cleanup?.();
 } finally {
   await ws.remove();

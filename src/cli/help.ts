@@ -26,6 +26,7 @@ const EXAMPLES: Partial<Record<CommandName, string[]>> = {
     'snapshot-guard watch --dir /var/lib/dragonfly --out /var/lib/snapshot-guard/sealed --key-file /etc/snapshot-guard/local.key',
     'snapshot-guard watch --config /etc/snapshot-guard/snapshot-guard.yaml',
     'snapshot-guard watch --dir /data --out s3://backups/dragonfly --kms-key-id alias/snapshots --keep-within 7d',
+    'snapshot-guard watch --dir /var/lib/dragonfly --out /var/lib/snapshot-guard/sealed --copy-to s3://dr-backups/dragonfly --key-file KEY',
   ],
   restore: [
     'snapshot-guard restore --from /var/lib/snapshot-guard/sealed --latest --to /var/lib/dragonfly --key-file /etc/snapshot-guard/local.key',

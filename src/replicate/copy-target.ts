@@ -24,6 +24,8 @@ export interface CopyTargetConfig {
 
 export class CopyTarget {
   private lock: WriterLock | undefined;
+  /** discardUnpublished ran once under our lock (at first use, as watch does for --out). */
+  private cleaned = false;
   private running: Promise<void> | undefined;
   private again = false;
   private stopping = false;
@@ -102,11 +104,14 @@ export class CopyTarget {
 
   /** First use of the target: its writer lock, then what an interrupted copy left is removed. */
   private async ready(): Promise<void> {
-    if (this.lock) return;
-    for (const warning of await this.cfg.target.prepare())
-      this.cfg.log.warn({ target: this.location }, warning);
-    this.lock = await this.cfg.target.lockForWriting('watch --copy-to');
+    if (this.cleaned) return;
+    if (!this.lock) {
+      for (const warning of await this.cfg.target.prepare())
+        this.cfg.log.warn({ target: this.location }, warning);
+      this.lock = await this.cfg.target.lockForWriting('watch --copy-to');
+    }
     await this.cfg.target.discardUnpublished();
+    this.cleaned = true;
   }
 
   private async pass(): Promise<void> {

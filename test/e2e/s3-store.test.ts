@@ -19,6 +19,8 @@ import { allKeys, s3Store } from '../helpers/ceph-sets.js';
 import { writeRdbFile } from '../helpers/dfs-writer.js';
 import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 import { applyRetention } from '../../src/seal/retention.js';
+import { noopStoreObserver } from '../../src/observe/store-observer.js';
+import { openStore } from '../../src/store/open.js';
 import { SetLockedError } from '../../src/store/errors.js';
 import type { S3Store } from '../../src/store/s3/s3-store.js';
 
@@ -176,6 +178,19 @@ describe('S3Store against Ceph', () => {
     expect(warned).toEqual(['retention skipped a set under Object Lock']);
     expect(await store.listSets()).toEqual(ids);
     await store.close();
+
+    // The skip reaches the metrics (snapshot_guard_object_lock_skips_total) with the store's URL.
+    const skipped: string[] = [];
+    const observed = openStore(url, '--out', {
+      endpoint: c.endpoint,
+      forcePathStyle: true,
+      region: c.env.AWS_REGION,
+      instance: 'db',
+      observer: { ...noopStoreObserver, objectLockSkip: (where) => skipped.push(where) },
+    });
+    await applyRetention(observed, { keepLast: 1 });
+    expect(skipped).toEqual([url]);
+    await observed.close();
   });
 
   it('a versioned bucket lists current versions only: a removed set is gone with all its versions, a set sealed again is new', async () => {

@@ -97,6 +97,9 @@ describe('watch --copy-to', () => {
         listed.map((s) => s.format),
         from,
       ).toEqual(['rdb', 'dfs']);
+      // Every byte of the copy authenticates, and its chain (each manifest naming the one before) is whole.
+      res = await runCli(['verify', '--from', from, '--all', '--key-file', ws.keyFile], { env: c.env });
+      expect(res.code, res.stderr + res.stdout.toString()).toBe(0);
 
       const dfsOut = join(ws.root, `restored-dfs-${listed.length}-${from === url ? 's3' : 'dir'}`);
       res = await runCli(

@@ -39,7 +39,7 @@ function oneLineUsageErrors(cmd: Command): void {
 }
 
 let running = '';
-const program = buildProgram();
+const program = await buildProgram(process.argv);
 oneLineUsageErrors(program);
 program.hook('preAction', (_root, action) => {
   running = action.name();

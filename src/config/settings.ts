@@ -3,7 +3,7 @@
  * environment variable, value kind, default and help. COMMAND_SETTINGS says which subcommand reads which.
  * Sources, strongest first: flags, environment, config file (--config), defaults.
  */
-import { LOG_LEVELS } from '../observe/logger.js';
+import { LOG_LEVELS } from '../observe/log-levels.js';
 import { DEFAULT_METRICS_ADDR, parseListenAddress } from '../observe/listen-address.js';
 import { AGE_IDENTITY_SETTINGS, KEY_SETTINGS } from './key-settings.js';
 import { list, optional, toggle, withDefault, type CommandName, type Setting } from './setting.js';

@@ -9,7 +9,7 @@ import { isJournalStream, priorityOfPinoLine } from './journal.js';
 
 export type { Logger };
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS } from './log-levels.js';
 
 const REDACT = [
   'token',

@@ -14,7 +14,7 @@ const config = parseYaml(readFileSync('deploy/debian/snapshot-guard.yaml', 'utf8
   string,
   unknown
 >;
-const watch = buildProgram().commands.find((c) => c.name() === 'watch')!;
+const watch = (await buildProgram()).commands.find((c) => c.name() === 'watch')!;
 const longNames = new Set(watch.options.map((o) => o.long?.replace(/^--/, '')));
 
 describe('/etc/snapshot-guard/snapshot-guard.yaml', () => {

@@ -49,6 +49,8 @@ export function threadsFor(bytes: number, requested = 0): number {
 
 export interface ParallelOptions {
   threads: number;
+  /** Opens the input (default: O_RDONLY | O_NOFOLLOW); sealing passes one that checks the scanned inode. */
+  openInput?: (path: string) => Promise<FileHandle>;
   /** Run the ranges one after another on this thread (tests running from TypeScript sources). */
   inline?: boolean;
   /** Fixed randomness, for tests comparing against the streaming encoder only. */
@@ -65,7 +67,7 @@ export async function encryptPathParallel(
   target: EncryptTarget,
   opts: ParallelOptions,
 ): Promise<{ bytes: number; plaintextBytes: number }> {
-  const input = await open(inPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const input = await (opts.openInput ?? openReadOnly)(inPath);
   try {
     const before = await input.stat();
     if (!before.isFile()) throw new UserError(`${inPath} is not a regular file`);
@@ -114,6 +116,10 @@ export async function encryptPathParallel(
   } finally {
     await input.close();
   }
+}
+
+function openReadOnly(path: string): Promise<FileHandle> {
+  return open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
 }
 
 /** Resolves once `stream` has taken `data` (so at most a batch or two wait in memory). */

@@ -21,9 +21,10 @@ import type { Keyring } from '../keys/keyring.js';
 import type { WrappedKey } from '../keys/provider.js';
 import type { PipelineObserver, SealStage } from '../observe/observer.js';
 import { FileWorkers } from '../parallel/file-workers.js';
+import { encryptPathParallel, PARALLEL_MIN_BYTES } from '../parallel/parallel-file.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
-import { assertReadable, stableSource } from '../snapshots/stable-source.js';
+import { assertReadable, openStable, stableSource } from '../snapshots/stable-source.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
 import { checkPublishedFiles, openWithKey, verifyOpened } from '../store/sealed-set.js';
@@ -115,11 +116,17 @@ async function encryptInto(
   file: SnapshotFile,
   target: EncryptTarget & { segmentSize: number },
   workers: FileWorkers,
+  threads: number,
 ): Promise<AuthenticatedFile | undefined> {
   const name = encryptedNameFor(file.name);
   const out = staged.localPath(name);
   if (out !== undefined) {
-    await workers.run({ kind: 'encrypt', source: file, out, ...target });
+    // A large file with cores to spare (a single dump.rdb, say) is split between threads by segments.
+    if (threads > 1 && file.size >= PARALLEL_MIN_BYTES) {
+      await encryptPathParallel(file.path, out, target, { threads, openInput: () => openStable(file) });
+    } else {
+      await workers.run({ kind: 'encrypt', source: file, out, ...target });
+    }
     return undefined;
   }
   const header = {
@@ -196,10 +203,14 @@ export async function encryptAndPublish(
     });
     // Files of a set are independent: encrypt and authenticate them on every core.
     const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
+    // Cores the files of the set leave idle go to splitting each file (one big RDB file: all of them).
+    const threadsPerFile = Math.max(1, Math.floor(cfg.parallelism / set.files.length));
     let sealed: SealedFile[];
     try {
       const streamed = await timed(cfg, 'encrypt', () =>
-        mapLimit(set.files, cfg.parallelism, (file) => encryptInto(staged, file, target(file.name), workers)),
+        mapLimit(set.files, cfg.parallelism, (file) =>
+          encryptInto(staged, file, target(file.name), workers, threadsPerFile),
+        ),
       );
       // Read every staged file back and authenticate it; the digests recorded in the manifest come from
       // this read-back, so what is published is exactly what was verified.

@@ -1,7 +1,7 @@
 /** Command-line options of the benchmark (node bench/run.mjs --help). */
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['speed', 'encrypt', 'decrypt', 'memory', 'daemon'];
+export const SECTIONS = ['speed', 'encrypt', 'decrypt', 'memory', 'daemon', 'curve', 'restore'];
 /** Sections run only when named in --only: s3 needs an S3 endpoint (bench/s3.mjs). */
 export const OPTIONAL_SECTIONS = ['s3'];
 
@@ -14,6 +14,9 @@ export const USAGE = `usage: node bench/run.mjs [options]
   --quick        64MiB and 1 run (smoke test); --size/--runs given explicitly still win
   --only <list>  comma-separated sections: ${SECTIONS.join(',')} (default all); also s3
                  (sealing into a bucket; needs SG_CEPH_ENV=FILE, see bench/README.md)
+  --watch-sizes <list>  set sizes of the watch memory curve (default 64MiB, ×4 …, up to --size),
+                 e.g. 64MiB,256MiB,1GiB,4GiB
+  --json <file>  also write every figure (medians and samples) to this JSON file
   --help         this text`;
 
 /** A mistake in the options: printed as one line with the usage hint, exit code 2. */
@@ -38,6 +41,8 @@ export function parseOptions(argv) {
         dir: { type: 'string', default: '/dev/shm' },
         quick: { type: 'boolean', default: false },
         only: { type: 'string' },
+        'watch-sizes': { type: 'string' },
+        json: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -61,6 +66,8 @@ export function parseOptions(argv) {
     dir: values.dir,
     quick: values.quick,
     sections: new Set(only),
+    watchSizes: values['watch-sizes']?.split(',').map((t) => parseSize(t)),
+    json: values.json,
     help: values.help,
   };
 }

@@ -4,12 +4,12 @@
  * from its log, scrape /metrics every second meanwhile, and read its peak RSS before stopping it.
  */
 import { spawn } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { publishSet, stemFor, writeTmpSet } from './dfs.mjs';
-import { cleanEnv, peakRss } from './proc.mjs';
+import { publishSet, stemFor, writeTmpRdb, writeTmpSet } from './dfs.mjs';
+import { cleanEnv, cpuSeconds, peakRss } from './proc.mjs';
 import { Scraper } from './scrape.mjs';
 import { CLI_PATH, makeKeyFile } from './tools.mjs';
 
@@ -93,10 +93,14 @@ async function stopDaemon(d) {
   }
 }
 
-/** Returns { sets: [...], peakRssBytes, scrapes, metricsUrl }. */
-export async function runDaemon({ dir, sizeBytes, sets }) {
-  const dfDir = join(dir, 'dragonfly');
-  const outDir = join(dir, 'sealed');
+/**
+ * Seals `sets` snapshot sets of `sizeBytes` each: 4-shard DFS sets (`kind` "dfs") or single RDB files
+ * ("rdb"); `between` (optional) runs after each set, e.g. to time age on the same bytes.
+ * Returns { sets: [...], peakRssBytes, cpuSeconds, scrapes, metricsUrl }.
+ */
+export async function runDaemon({ dir, sizeBytes, sets, kind = 'dfs', label = kind, between }) {
+  const dfDir = join(dir, `dragonfly-${label}`);
+  const outDir = join(dir, `sealed-${label}`);
   await mkdir(dfDir, { mode: 0o700 });
   await mkdir(outDir, { mode: 0o700 });
   const keyFile = await makeKeyFile(dir);
@@ -112,6 +116,7 @@ export async function runDaemon({ dir, sizeBytes, sets }) {
   const results = [];
   let scrapes;
   let peakRssBytes;
+  let cpuTotal;
   const bytesPerShard = Math.floor(sizeBytes / SHARDS);
   // Generous: even a slow shared machine seals faster than 5 MiB/s.
   const sealTimeoutMs = 60_000 + (sizeBytes / (5 * 1024 ** 2)) * 1000;
@@ -124,13 +129,14 @@ export async function runDaemon({ dir, sizeBytes, sets }) {
     );
     scraper.start();
     const firstStamp = Date.now() - sets * 60_000;
+    const cpuAtStart = await cpuSeconds(d.child.pid);
     for (let k = 0; k < sets; k++) {
-      const names = await writeTmpSet(
-        dfDir,
-        stemFor(new Date(firstStamp + k * 60_000)),
-        SHARDS,
-        bytesPerShard,
-      );
+      const stem = stemFor(new Date(firstStamp + k * 60_000));
+      const names =
+        kind === 'rdb'
+          ? await writeTmpRdb(dfDir, stem, sizeBytes)
+          : await writeTmpSet(dfDir, stem, SHARDS, bytesPerShard);
+      const cpuBefore = await cpuSeconds(d.child.pid);
       sealing = true;
       const renamedAt = await publishSet(dfDir, names);
       await until(
@@ -155,19 +161,24 @@ export async function runDaemon({ dir, sizeBytes, sets }) {
         20,
       );
       results.push({
+        cpuSeconds: (await cpuSeconds(d.child.pid)) - cpuBefore,
         seconds: (goneAt - renamedAt) / 1000,
         daemonSeconds: log.seconds,
         lifetimeSeconds: log.plaintextLifetimeSeconds,
         bytes: log.bytes,
       });
       progress(
-        `set ${k + 1}/${sets}: plaintext gone ${((goneAt - renamedAt) / 1000).toFixed(3)} s after the summary rename`,
+        `${kind} set ${k + 1}/${sets}: plaintext gone ${((goneAt - renamedAt) / 1000).toFixed(3)} s after the rename`,
       );
+      await between?.(k);
     }
     peakRssBytes = await peakRss(d.child.pid);
+    cpuTotal = (await cpuSeconds(d.child.pid)) - cpuAtStart;
   } finally {
     scrapes = await scraper.stop();
     await stopDaemon(d);
+    await rm(dfDir, { recursive: true, force: true });
+    await rm(outDir, { recursive: true, force: true });
   }
-  return { sets: results, peakRssBytes, scrapes, metricsUrl };
+  return { sets: results, peakRssBytes, cpuSeconds: cpuTotal, scrapes, metricsUrl };
 }

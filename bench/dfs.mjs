@@ -74,3 +74,15 @@ export async function publishSet(dir, names) {
   for (const name of names) await rename(join(dir, `${name}.tmp`), join(dir, name));
   return performance.now();
 }
+
+/** Writes one RDB file (Redis, or Dragonfly with --nodf_snapshot_format) as NAME.rdb.tmp; returns [NAME.rdb]. */
+export async function writeTmpRdb(dir, stem, bytes) {
+  const name = `${stem}.rdb`;
+  const head = Buffer.concat([
+    Buffer.from('REDIS0012', 'latin1'),
+    aux('redis-ver', rdbString('7.4.0')),
+    Buffer.from([0xfe, 0x00]),
+  ]);
+  await writeTmp(join(dir, `${name}.tmp`), head, bytes);
+  return [name];
+}

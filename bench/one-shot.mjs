@@ -16,8 +16,9 @@ export class Samples {
   }
   add(tool, kase, m) {
     const cases = this.byTool.get(tool) ?? new Map();
-    const s = cases.get(kase) ?? { seconds: [], peakRssBytes: [] };
+    const s = cases.get(kase) ?? { seconds: [], cpuSeconds: [], peakRssBytes: [] };
     s.seconds.push(m.seconds);
+    s.cpuSeconds.push(m.cpuSeconds ?? NaN);
     s.peakRssBytes.push(m.peakRssBytes);
     cases.set(kase, s);
     this.byTool.set(tool, cases);
@@ -52,7 +53,7 @@ export async function prepareTools(tools, dir) {
 async function runCase(samples, tool, kase, [cmd, args], opts) {
   const m = await measure(cmd, args, opts);
   samples.add(tool.name, kase, m);
-  progress(`${kase.padEnd(12)} ${tool.name}: ${m.seconds.toFixed(3)} s`);
+  progress(`${kase.padEnd(12)} ${tool.name}: ${m.seconds.toFixed(3)} s, CPU ${m.cpuSeconds.toFixed(2)} s`);
   return m;
 }
 
@@ -138,7 +139,11 @@ export async function runMemory({ dir, sizeBytes, runs, sg, oneShot }) {
     for (const kase of ['encrypt:file', 'decrypt:file']) {
       const s = oneShot.get(sg.name, kase);
       s.seconds.forEach((sec, i) =>
-        samples.add('big', kase, { seconds: sec, peakRssBytes: s.peakRssBytes[i] }),
+        samples.add('big', kase, {
+          seconds: sec,
+          cpuSeconds: s.cpuSeconds[i],
+          peakRssBytes: s.peakRssBytes[i],
+        }),
       );
     }
   } else {

@@ -1,6 +1,7 @@
 /**
- * Runs one command as a child process and measures its wall-clock time and peak RSS: under GNU
- * /usr/bin/time when present (exact), otherwise by polling VmHWM in /proc/<pid>/status.
+ * Runs one command as a child process and measures its wall-clock time, CPU time (user + system) and
+ * peak RSS: under GNU /usr/bin/time when present (exact); otherwise CPU is not measured (NaN) and
+ * RSS is polled from VmHWM in /proc/<pid>/status.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
-export const rssMethod = existsSync(GNU_TIME) ? '/usr/bin/time %M' : 'VmHWM polling';
+export const rssMethod = existsSync(GNU_TIME) ? '/usr/bin/time %U %S %M' : 'VmHWM polling (CPU not measured)';
 
 /** The child environment: the caller's, minus settings of the developer's shell for snapshot-guard. */
 export function cleanEnv(extra = {}) {
@@ -28,14 +29,29 @@ export async function peakRss(pid) {
   }
 }
 
+/** CPU-seconds (user + system) a running process has used so far; NaN once it has gone. */
+export async function cpuSeconds(pid) {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS = 100;
+
 /**
  * Runs `cmd args`, stdout to the file `stdoutPath` (e.g. /dev/null) or ignored; rejects with the
- * command's stderr when it fails. Resolves to { seconds, peakRssBytes }.
+ * command's stderr when it fails. Resolves to { seconds, cpuSeconds, peakRssBytes }.
  */
 export async function measure(cmd, args, { stdoutPath, scratchDir, env } = {}) {
   const rssFile = join(scratchDir, `rss-${process.pid}-${Math.random().toString(16).slice(2)}`);
   const useTime = rssMethod.startsWith(GNU_TIME);
-  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%U %S %M', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const outFd = stdoutPath ? openSync(stdoutPath, 'w', 0o600) : 'ignore';
   let polled = NaN;
   const started = process.hrtime.bigint();
@@ -57,17 +73,19 @@ export async function measure(cmd, args, { stdoutPath, scratchDir, env } = {}) {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(poll);
   let peakRssBytes = polled;
+  let cpu = NaN;
   if (useTime) {
     const text = await readFile(rssFile, 'utf8').catch(() => '');
     await rm(rssFile, { force: true });
-    const kb = text.trim().split('\n').pop();
-    peakRssBytes = /^\d+$/.test(kb ?? '') ? Number(kb) * 1024 : NaN;
+    const m = /^(\d+\.\d+) (\d+\.\d+) (\d+)$/.exec(text.trim().split('\n').pop() ?? '');
+    peakRssBytes = m ? Number(m[3]) * 1024 : NaN;
+    cpu = m ? Number(m[1]) + Number(m[2]) : NaN;
   }
   if (code !== 0) {
     const detail = stderr.trim().split('\n').slice(-3).join(' | ');
     throw new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${detail}`);
   }
-  return { seconds, peakRssBytes };
+  return { seconds, cpuSeconds: cpu, peakRssBytes };
 }
 
 /** Runs a short command and returns its stdout (for versions, key generation and the like). */

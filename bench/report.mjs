@@ -24,11 +24,14 @@ export function printOneShot({ samples, failures, skipped, tools, sizeBytes, gcm
       const s = samples.get(t.name, kase);
       if (!s) continue;
       const bps = sizeBytes / median(s.seconds);
+      const cpu = median(s.cpuSeconds);
       rows.push([
         op,
         output,
         t.context ? `${t.name} (context)` : t.name,
         fixed(median(s.seconds), 3),
+        fixed(cpu, 2),
+        fixed(cpu / (sizeBytes / GiB), 2),
         fixed(bps / MiB, 1),
         fixed(bps / GiB, 2),
         sizeText(median(s.peakRssBytes)),
@@ -36,7 +39,21 @@ export function printOneShot({ samples, failures, skipped, tools, sizeBytes, gcm
       ]);
     }
   }
-  printTable(['operation', 'output', 'tool', 'seconds', 'MiB/s', 'GiB/s', 'peak RSS', 'sg ÷ tool'], rows);
+  printTable(
+    [
+      'operation',
+      'output',
+      'tool',
+      'seconds',
+      'CPU s',
+      'CPU s/GiB',
+      'MiB/s',
+      'GiB/s',
+      'peak RSS',
+      'sg ÷ tool',
+    ],
+    rows,
+  );
   for (const [name, why] of [...skipped, ...failures])
     process.stdout.write(`${name}: not measured (${why})\n`);
   if (Number.isFinite(gcmCore)) {
@@ -63,7 +80,32 @@ function printTargets(samples, sizeBytes) {
   if (lines.length === 0) return;
   process.stdout.write(`Target: encryption and decryption at least as fast as age on the same file\n`);
   for (const l of lines) process.stdout.write(`  ${l}\n`);
+  const stricter = [];
+  for (const [kase, op, output] of CASES) {
+    const sg = samples.get(SG, kase);
+    const age = samples.get('age', kase);
+    if (!sg) continue;
+    const perGiB = median(sg.cpuSeconds) / (sizeBytes / GiB);
+    const rss = median(sg.peakRssBytes);
+    let line = `${op} → ${output}: CPU ${fixed(perGiB, 2)} s/GiB (≤ ${CPU_PER_GIB_TARGET}: ${verdict(perGiB <= CPU_PER_GIB_TARGET)})`;
+    if (age) {
+      const r = median(sg.seconds) / median(age.seconds);
+      line += `; wall ${ratioText(r)} age's (≤ ${WALL_VS_AGE_TARGET}x: ${verdict(r <= WALL_VS_AGE_TARGET)})`;
+    }
+    line += `; peak RSS ${sizeText(rss)} (≤ ${ONE_SHOT_RSS_TARGET / MiB} MiB: ${verdict(rss <= ONE_SHOT_RSS_TARGET)})`;
+    stricter.push(line);
+  }
+  process.stdout.write(
+    `Targets (issue 16): CPU per GiB ≤ ${CPU_PER_GIB_TARGET} s, wall ≤ ${WALL_VS_AGE_TARGET}x age, one-shot peak RSS ≤ ${ONE_SHOT_RSS_TARGET / MiB} MiB\n`,
+  );
+  for (const l of stricter) process.stdout.write(`  ${l}\n`);
 }
+
+export const CPU_PER_GIB_TARGET = 0.6;
+export const WALL_VS_AGE_TARGET = 0.7;
+export const ONE_SHOT_RSS_TARGET = 80 * MiB;
+export const LIFETIME_VS_AGE_TARGET = 1.2;
+export const WATCH_RSS_TARGET = 128 * MiB;
 
 /** Memory is "flat" when the big file needs at most this much more than the 4 MiB file. */
 export const FLAT_MARGIN_BYTES = 16 * MiB;

@@ -5,14 +5,19 @@
  * ratios come from the same run; targets are reported as met or missed, never asserted.
  */
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { parseOptions, USAGE, UsageError } from './args.mjs';
-import { killLiveDaemon, runDaemon } from './daemon.mjs';
+import { killLiveDaemon } from './daemon.mjs';
 import { makeWorkspace } from './files.mjs';
 import { describeRun } from './host.mjs';
+import { figures } from './json.mjs';
+import { curveSizes, printLifetime, printWatchCurve, runLifetime, runWatchCurve } from './lifetime.mjs';
+import { printRestore, runRestore } from './restore-bench.mjs';
 import { prepareTools, runMemory, runOneShot } from './one-shot.mjs';
 import { runS3 } from './s3.mjs';
 import { opensslGcmSpeed } from './openssl-speed.mjs';
 import { printDaemon, printMemory, printMetrics, printOneShot, throughput } from './report.mjs';
+import { loadavg } from 'node:os';
 import { fixed, GiB, MiB, sizeText } from './stats.mjs';
 import { heading } from './table.mjs';
 import { allTools, CLI_BUILT, toolVersions } from './tools.mjs';
@@ -57,8 +62,12 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
 let sgFailed = false;
+const versions = await toolVersions();
+const loadAtStart = loadavg();
+/** Everything measured, for --json. */
+const results = {};
 try {
-  out(describeRun({ opts, ws, versions: await toolVersions() }));
+  out(describeRun({ opts, ws, versions }));
   const has = (s) => opts.sections.has(s);
 
   let gcmCore = NaN;
@@ -66,6 +75,7 @@ try {
     process.stderr.write('openssl speed -evp aes-256-gcm …\n');
     try {
       gcmCore = await opensslGcmSpeed(opts.quick ? 1 : 3);
+      results.gcmCoreBytesPerSecond = gcmCore;
       out(
         `\nContext: OpenSSL AES-256-GCM core (openssl speed -evp aes-256-gcm -bytes 1048576, one CPU): ` +
           `${fixed(gcmCore / 1e6, 0)} MB/s = ${fixed(gcmCore / MiB, 0)} MiB/s = ${fixed(gcmCore / GiB, 2)} GiB/s\n`,
@@ -90,6 +100,7 @@ try {
       doDecrypt: has('decrypt'),
     });
     sgFailed ||= oneShot.failures.has('snapshot-guard');
+    results.oneShot = oneShot;
     printOneShot({ ...oneShot, skipped, tools: ready, sizeBytes: opts.sizeBytes, gcmCore });
   }
 
@@ -105,6 +116,7 @@ try {
         oneShot: oneShot?.samples,
       });
       printMemory(memory, opts.sizeBytes);
+      results.memory = memory;
     } catch (err) {
       sgFailed = true;
       out(`memory: failed (${err.message})\n`);
@@ -118,14 +130,46 @@ try {
     );
     process.stderr.write('daemon …\n');
     try {
-      const daemon = await runDaemon({ dir: ws.path, sizeBytes: opts.sizeBytes, sets });
+      const age = ready.find((t) => t.name === 'age');
+      const lifetime = await runLifetime({ dir: ws.path, sizeBytes: opts.sizeBytes, sets, age });
+      results.lifetime = lifetime;
       const encrypt = throughput(oneShot?.samples, 'snapshot-guard', 'encrypt:file', opts.sizeBytes);
-      printDaemon(daemon, opts.sizeBytes, encrypt);
+      printDaemon(lifetime.dfs, opts.sizeBytes, encrypt);
+      heading(`3b. Plaintext lifetime against age -e of the same bytes (medians of ${sets})`);
+      printLifetime(lifetime, opts.sizeBytes);
       heading('4. /metrics response time, one scrape per second during measurement 3');
-      printMetrics(daemon);
+      printMetrics(lifetime.dfs);
     } catch (err) {
       sgFailed = true;
       out(`daemon: failed (${err.message})\n`);
+    }
+  }
+
+  if (has('curve')) {
+    const sizes = opts.watchSizes ?? curveSizes(opts.sizeBytes);
+    heading(`5. watch peak RSS by snapshot size (one fresh daemon per size, one 4-shard set)`);
+    process.stderr.write('watch memory curve …\n');
+    try {
+      results.watchCurve = await runWatchCurve({ dir: ws.path, sizes });
+      printWatchCurve(results.watchCurve);
+    } catch (err) {
+      sgFailed = true;
+      out(`watch memory curve: failed (${err.message})\n`);
+    }
+  }
+
+  if (has('restore')) {
+    heading(
+      `6. restore of a ${sizeText(opts.sizeBytes)} 4-shard set against age -d (median of ${opts.runs})`,
+    );
+    process.stderr.write('restore …\n');
+    try {
+      const age = ready.find((t) => t.name === 'age');
+      results.restore = await runRestore({ dir: ws.path, sizeBytes: opts.sizeBytes, runs: opts.runs, age });
+      printRestore(results.restore, opts.sizeBytes);
+    } catch (err) {
+      sgFailed = true;
+      out(`restore: failed (${err.message})\n`);
     }
   }
 
@@ -133,5 +177,10 @@ try {
   for (const t of ready) await t.cleanup?.();
 } finally {
   await ws.remove();
+}
+if (opts.json) {
+  const doc = figures({ opts, versions, loadAtStart, loadAtEnd: loadavg(), results });
+  await writeFile(opts.json, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  process.stderr.write(`figures written to ${opts.json}\n`);
 }
 process.exitCode = sgFailed ? 1 : 0;

@@ -18,17 +18,17 @@ export interface CopyTo {
   targets: Store[];
 }
 
-export function copyTargetsFrom(
+export async function copyTargetsFrom(
   opts: S3SettingsInput & { copyTo: string[]; retryMax: number },
   primary: Store,
   dragonflyDir: string,
   observer: StoreObserver & ReplicationObserver,
   log: Logger,
-): CopyTo | undefined {
+): Promise<CopyTo | undefined> {
   if (opts.copyTo.length === 0) return undefined;
   // Copies go under the same instance name as the sets they copy.
   const settings = { ...s3SettingsFrom(opts), instance: opts.instance ?? hostname(), observer };
-  const targets = opts.copyTo.map((url) => openStore(url, '--copy-to', settings));
+  const targets = await Promise.all(opts.copyTo.map((url) => openStore(url, '--copy-to', settings)));
   for (const t of targets) {
     const rel = relative(dragonflyDir, t.location);
     if (t.local && (rel === '' || !rel.startsWith('..')))

@@ -163,7 +163,7 @@ export function doctorCommand(): Command {
     const audit = auditInputsFrom(opts);
     const r = new Report();
     const dir = resolve(opts.dir);
-    const out = openStore(opts.out, '--out', s3SettingsFrom(opts));
+    const out = await openStore(opts.out, '--out', s3SettingsFrom(opts));
     r.line('ok', `snapshot-guard ${VERSION} on Node.js ${process.versions.node}`);
     if (await checkDirs(r, dir, out)) await checkSnapshots(r, dir);
     let keyring: Keyring | undefined;

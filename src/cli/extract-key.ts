@@ -42,7 +42,7 @@ export function extractKeyCommand(): Command {
       if (file !== undefined) header = await headerOfFile(file);
       else {
         if (typeof opts.from !== 'string') throw new UserError('pass --from DIR (and --set ID) or a FILE', 2);
-        const store = openStore(opts.from, '--from');
+        const store = await openStore(opts.from, '--from');
         const [id] = await chooseSets(
           store,
           { set: opts.set as string | undefined, latest: opts.latest as boolean },

@@ -44,7 +44,7 @@ function describe(s: SetSummary, newest: boolean): string {
 export function listCommand(): Command {
   const cmd = commandWithSettings('list', 'list sealed sets, newest first (needs no key)');
   return onSettings(cmd, 'list', async (opts) => {
-    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const from = await openStore(opts.from, '--from', s3SettingsFrom(opts));
     const summaries: SetSummary[] = [];
     const ids = await from.listSets();
     for (const id of ids) summaries.push(await summariseSet(from, id));

@@ -75,7 +75,7 @@ export function restoreCommand(): Command {
     "decrypt a sealed set back into Dragonfly/Redis's directory; files appear only after every byte and the set manifest authenticated",
   );
   return onSettings(cmd, 'restore', async (opts) => {
-    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const from = await openStore(opts.from, '--from', s3SettingsFrom(opts));
     const to = resolve(opts.to);
     const choice = { set: opts.set, latest: opts.latest };
     if ((choice.set === undefined) === !choice.latest) {

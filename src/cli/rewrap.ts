@@ -56,7 +56,7 @@ export function rewrapCommand(): Command {
     'key rotation: re-wrap the data keys of sealed sets under new wrapping keys, rewriting file headers only (payload bytes unchanged)',
   );
   return onSettings(cmd, 'rewrap', async (opts) => {
-    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const from = await openStore(opts.from, '--from', s3SettingsFrom(opts));
     const toSpecs = opts.toKey;
     const dropItems = opts.dropKey;
     // --age-recipient / --age-recipients-file on rewrap: add a copy for those recipients.

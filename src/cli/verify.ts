@@ -59,7 +59,7 @@ export function verifyCommand(): Command {
     'unwrap and authenticate every byte of sealed sets and their manifests (no plaintext is written); records the result in each status.json',
   );
   return onSettings(cmd, 'verify', async (opts) => {
-    const from = openStore(opts.from, '--from', s3SettingsFrom(opts));
+    const from = await openStore(opts.from, '--from', s3SettingsFrom(opts));
     const ids = await chooseSets(from, { set: opts.set, latest: opts.latest, all: opts.all }, 'latest');
     const keyring = await keyringFromSettings(opts);
     if (!keyring.canOpen()) return verifyWithoutKey(from, ids);

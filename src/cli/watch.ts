@@ -37,7 +37,10 @@ export function watchCommand(): Command {
       );
     rejectRemoteDir(opts.dir);
     const storeEvents = relayObserver();
-    const store = openStore(opts.out, '--out', { ...s3SettingsFrom(opts), observer: storeEvents.observer });
+    const store = await openStore(opts.out, '--out', {
+      ...s3SettingsFrom(opts),
+      observer: storeEvents.observer,
+    });
     const strict = opts.strictPermissions;
     // Everything is checked before anything is created.
     const dirs = await checkDirectories({
@@ -46,7 +49,7 @@ export function watchCommand(): Command {
       allowGroupAccess: opts.allowGroupAccess,
       strict,
     });
-    const copy = copyTargetsFrom(opts, store, dirs.dragonflyDir, storeEvents.observer, log);
+    const copy = await copyTargetsFrom(opts, store, dirs.dragonflyDir, storeEvents.observer, log);
     const storeWarnings = await store.prepare();
     if (strict && storeWarnings[0])
       throw new UserError(`refusing to start (--strict-permissions): ${storeWarnings[0]}`, 2);

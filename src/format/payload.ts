@@ -119,12 +119,14 @@ export async function* encryptPayload(
 /**
  * Decrypts and authenticates a Tink streaming ciphertext. Every yielded chunk belongs to an authenticated
  * segment; the stream as a whole is authentic only when the generator returns without throwing
- * (truncation is detected at the end), so callers must not publish output before that.
+ * (truncation is detected at the end), so callers must not publish output before that. `piece`: the
+ * size of the output buffers (segments.ts, UPDATE_PIECE), for a caller that drops them at once.
  */
 export async function* decryptPayload(
   reader: PullReader,
   params: PayloadParams,
   what = 'file',
+  piece = AS_GIVEN,
 ): AsyncGenerator<Buffer> {
   const fail = (m: string): never => {
     throw new IntegrityError(`${what}: ${m}`);
@@ -140,7 +142,7 @@ export async function* decryptPayload(
     if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
     const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
     // Released only after decryptSegment checked the segment's tag.
-    yield* decryptSegment(segmentKey, index, last, body, tag, what, AS_GIVEN);
+    yield* decryptSegment(segmentKey, index, last, body, tag, what, piece);
     if (last) return;
   }
 }

@@ -6,7 +6,6 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { LocalStore } from './local/local-store.js';
-import { S3Store } from './s3/s3-store.js';
 import { parseS3Url, type S3Settings } from './s3/settings.js';
 import type { Store } from './store.js';
 
@@ -20,12 +19,14 @@ export function isStoreUrl(location: string): boolean {
  * Opens the store named by `location` (`flag` names the option in messages). `settings` configure a
  * bucket store (endpoint, region, instance, Object Lock); a local directory ignores them.
  */
-export function openStore(location: string, flag: string, settings: S3Settings = {}): Store {
+export async function openStore(location: string, flag: string, settings: S3Settings = {}): Promise<Store> {
   if (isStoreUrl(location)) {
     const scheme = location.slice(0, location.indexOf(':'));
     if (scheme === 's3') {
       const where = parseS3Url(location, flag);
       const url = `s3://${where.bucket}${where.prefix ? `/${where.prefix}` : ''}`;
+      // The AWS SDK (~35 MiB, ~0.1 CPU-s to load) only for a bucket: a local store never needs it.
+      const { S3Store } = await import('./s3/s3-store.js');
       return new S3Store(url, where, settings);
     }
     throw new UserError(

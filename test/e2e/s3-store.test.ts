@@ -181,7 +181,7 @@ describe('S3Store against Ceph', () => {
 
     // The skip reaches the metrics (snapshot_guard_object_lock_skips_total) with the store's URL.
     const skipped: string[] = [];
-    const observed = openStore(url, '--out', {
+    const observed = await openStore(url, '--out', {
       endpoint: c.endpoint,
       forcePathStyle: true,
       region: c.env.AWS_REGION,

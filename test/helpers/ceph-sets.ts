@@ -4,19 +4,20 @@ import { PullReader } from '../../src/format/chunks.js';
 import { decryptFile, readHeader } from '../../src/format/file.js';
 import type { Keyring } from '../../src/keys/keyring.js';
 import { encryptedNameFor } from '../../src/store/names.js';
-import { openStore } from '../../src/store/open.js';
-import type { S3Store } from '../../src/store/s3/s3-store.js';
+import { S3Store } from '../../src/store/s3/s3-store.js';
+import { parseS3Url } from '../../src/store/s3/settings.js';
 import { verifyOpened, withSealedSet } from '../../src/store/sealed-set.js';
 import type { Ceph } from './ceph.js';
 
-/** An S3Store on the test cluster, as the CLI would open it. */
+/** An S3Store on the test cluster, as the CLI would open it (src/store/open.ts, which is async). */
 export function s3Store(c: Ceph, url: string, instance?: string): S3Store {
-  return openStore(url, '--out', {
+  const where = parseS3Url(url, '--out');
+  return new S3Store(`s3://${where.bucket}${where.prefix ? `/${where.prefix}` : ''}`, where, {
     endpoint: c.endpoint,
     forcePathStyle: true,
     region: c.env.AWS_REGION,
     ...(instance ? { instance } : {}),
-  }) as S3Store;
+  });
 }
 
 /** Verifies a committed set in full and returns each file's decrypted bytes by name. */

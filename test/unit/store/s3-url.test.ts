@@ -20,11 +20,11 @@ describe('bucket URLs', () => {
     expect(() => parseS3Url('s3://bucket/a/../b', '--out')).toThrow(/"\." or "\.\."/);
   });
 
-  it('the registry opens a bucket for s3://, a directory for a path, and refuses other schemes', () => {
-    expect(openStore('s3://bucket-1/prod/', '--out', { instance: 'db' })).toBeInstanceOf(S3Store);
-    expect(openStore('s3://bucket-1/prod/', '--out').location).toBe('s3://bucket-1/prod');
-    expect(openStore('/tmp/x', '--out')).toBeInstanceOf(LocalStore);
-    expect(() => openStore('gs://bucket/x', '--out')).toThrow(/"gs:\/\/" stores are not supported/);
+  it('the registry opens a bucket for s3://, a directory for a path, and refuses other schemes', async () => {
+    expect(await openStore('s3://bucket-1/prod/', '--out', { instance: 'db' })).toBeInstanceOf(S3Store);
+    expect((await openStore('s3://bucket-1/prod/', '--out')).location).toBe('s3://bucket-1/prod');
+    expect(await openStore('/tmp/x', '--out')).toBeInstanceOf(LocalStore);
+    await expect(openStore('gs://bucket/x', '--out')).rejects.toThrow(/"gs:\/\/" stores are not supported/);
   });
 
   it('keys: sets under PREFIX/INSTANCE/, data under a per-attempt prefix, the commit beside it', () => {

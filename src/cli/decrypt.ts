@@ -72,7 +72,7 @@ async function decryptInParallel(
   await opened.reader.close(); // the threads read the file themselves
   const dataKey = await unwrapFileKey(opened.header, keyring, input);
   try {
-    await decryptPathParallel(input, opened.header, dataKey, tmp, { threads, what: input });
+    await decryptPathParallel(input, opened.header, dataKey, tmp, { threads, what: input, shareMain: true });
   } finally {
     dataKey.fill(0);
   }

@@ -62,7 +62,7 @@ export function encryptCommand(): Command {
       }
       const tmp = tempPathFor(resolve(out));
       try {
-        if (threads > 1) await encryptPathParallel(input, tmp, target, { threads });
+        if (threads > 1) await encryptPathParallel(input, tmp, target, { threads, shareMain: true });
         else await encryptToNewFile(source, tmp, target, { digest: false }); // no manifest: no digest needed
       } catch (err) {
         await removeIfExists(tmp);

@@ -53,6 +53,8 @@ export interface ParallelOptions {
   openInput?: (path: string) => Promise<FileHandle>;
   /** Run the ranges one after another on this thread (tests running from TypeScript sources). */
   inline?: boolean;
+  /** Take one share on this thread, blocking it (one-shot commands only: see run-ranges.ts). */
+  shareMain?: boolean;
   /** Fixed randomness, for tests comparing against the streaming encoder only. */
   randomness?: PayloadRandomness;
 }

@@ -22,7 +22,10 @@ export interface SegmentRangeTask {
   inFd: number;
   /** File offset of the input's first byte (plaintext start, or the payload's start). */
   inBase: number;
-  /** The output file (written at offsets), or undefined when batches go to a BatchSink instead. */
+  /**
+   * The output file (written at offsets), or undefined when batches go to a BatchSink instead, or,
+   * with no sink either, nowhere: decryption then only authenticates every segment.
+   */
   outFd: number | undefined;
   outBase: number;
   geometry: SegmentGeometry;
@@ -63,8 +66,12 @@ export function runSegmentRange(t: SegmentRangeTask, sink: BatchSink = fileSink(
 /** Writes each batch into the output file where it belongs. */
 function fileSink(t: SegmentRangeTask): BatchSink {
   const outOffset = t.op === 'encrypt' ? ciphertextOffset : plaintextOffset;
+  if (t.outFd === undefined) {
+    if (t.op === 'encrypt') throw new Error('runSegmentRange: no output file and no sink');
+    return () => undefined; // authenticate only: decryptWholeSegment has checked every tag
+  }
   return (index, outputs) => {
-    if (t.outFd === undefined) throw new Error('runSegmentRange: no output file and no sink');
+    if (t.outFd === undefined) return;
     let at = t.outBase + outOffset(t.geometry, index * t.batch);
     for (const out of outputs) at += writeFully(t.outFd, out, at);
   };

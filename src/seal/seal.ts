@@ -22,6 +22,7 @@ import type { WrappedKey } from '../keys/provider.js';
 import type { PipelineObserver, SealStage } from '../observe/observer.js';
 import { FileWorkers } from '../parallel/file-workers.js';
 import { encryptPathParallel, PARALLEL_MIN_BYTES } from '../parallel/parallel-file.js';
+import { authenticatePathParallel } from '../parallel/authenticate-parallel.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
 import { assertReadable, openStable, stableSource } from '../snapshots/stable-source.js';
@@ -162,9 +163,13 @@ function authenticateStaged(
   file: SnapshotFile,
   dataKey: Buffer,
   workers: FileWorkers,
+  threads: number,
 ): Promise<AuthenticatedFile> {
   const path = staged.localPath(encryptedNameFor(file.name));
   if (path === undefined) throw new Error(`${file.name}: a streamed file is verified after publishing`);
+  // Split like its encryption: a thread checks the segments' tags while this one hashes the payload.
+  if (threads > 1 && file.size >= PARALLEL_MIN_BYTES)
+    return authenticatePathParallel(path, file.name, staged.setId, dataKey);
   return workers.run<AuthenticatedFile>({
     kind: 'authenticate',
     path,
@@ -217,7 +222,8 @@ export async function encryptAndPublish(
       sealed = await timed(cfg, 'verify', () =>
         mapLimit(set.files, cfg.parallelism, async (file) => {
           const i = set.files.indexOf(file);
-          const checked = streamed[i] ?? (await authenticateStaged(staged, file, key.plaintext, workers));
+          const checked =
+            streamed[i] ?? (await authenticateStaged(staged, file, key.plaintext, workers, threadsPerFile));
           if (checked.plaintextBytes !== file.size) {
             throw new IntegrityError(
               `${cfg.store.where(setId, encryptedNameFor(file.name))}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,

@@ -197,7 +197,7 @@ export const SETTINGS = {
     arg: 'n',
     help: 'files worked on at once',
     helpFor: {
-      watch: 'files of a set encrypted at once',
+      watch: 'files of a set encrypted at once; idle cores split a file of 64 MiB or more',
       restore: 'files decrypted at once (when no file is split between threads)',
       verify: 'files verified at once',
       rewrap: 'files rewritten at once',

@@ -16,7 +16,8 @@ import { geometryForPayload } from '../format/segments.js';
 import { checkHeaderOf, type AuthenticatedFile } from '../files/authenticate.js';
 import { fileError, readHeaderAt } from '../files/encrypted-file.js';
 import { READ_CHUNK } from '../io/durable.js';
-import { runRanges } from './run-ranges.js';
+import { batchFor, runRanges } from './run-ranges.js';
+import { runSegmentRange } from './segment-range.js';
 
 /**
  * Hashes the file from `start` to its end through two buffers used in turn (one read ahead): no
@@ -41,11 +42,16 @@ async function hashFrom(input: FileHandle, start: number, hash: Hash): Promise<n
   }
 }
 
+/**
+ * `split`: a worker thread checks the tags while this thread hashes (two cores). Otherwise this thread
+ * does both in one synchronous pass, reading each batch once (for a worker thread of the file-job pool).
+ */
 export async function authenticatePathParallel(
   path: string,
   name: string,
   setId: string,
   dataKey: Buffer,
+  split = true,
 ): Promise<AuthenticatedFile> {
   const header = await readHeaderAt(path);
   checkHeaderOf(header, path, name, setId, dataKey);
@@ -68,21 +74,29 @@ export async function authenticatePathParallel(
       { dataKey, associatedData: header.associatedData },
       path,
     );
-    const checking = runRanges(
-      {
-        op: 'decrypt',
-        geometry,
-        segmentKey,
-        what: path,
-        inFd: input.fd,
-        inBase: payloadStart,
-        outFd: undefined,
-        outBase: 0,
-      },
-      { threads: 1 },
-    );
-    checking.catch(() => undefined); // awaited below, after the hash
+    const base = {
+      op: 'decrypt' as const,
+      geometry,
+      segmentKey,
+      what: path,
+      inFd: input.fd,
+      inBase: payloadStart,
+      outFd: undefined,
+      outBase: 0,
+    };
     const hash = createHash('sha256');
+    if (!split) {
+      hash.update(streamHeader);
+      const task = { ...base, batch: batchFor(geometry.segmentSize), worker: 0, workers: 1 };
+      runSegmentRange(
+        task,
+        () => undefined,
+        (bytes) => hash.update(bytes),
+      );
+      return { plaintextBytes: geometry.plaintextSize, payloadSha256: hash.digest('hex'), encryptedBytes };
+    }
+    const checking = runRanges(base, { threads: 1 });
+    checking.catch(() => undefined); // awaited below, after the hash
     const hashed = await hashFrom(input, payloadStart, hash);
     await checking;
     if (payloadStart + hashed !== encryptedBytes) fail('changed while it was being read back');

@@ -6,8 +6,13 @@
 import { encryptToNewFile } from '../files/encrypted-file.js';
 import type { EncryptionContext, WrappedKey } from '../format/header.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
-import { stableSource } from '../snapshots/stable-source.js';
+import { isMainThread } from 'node:worker_threads';
+import { openStable, stableSource } from '../snapshots/stable-source.js';
 import { authenticatePath, type AuthenticatedFile } from '../files/authenticate.js';
+import { authenticatePathParallel } from './authenticate-parallel.js';
+import { encryptPathParallel } from './parallel-file.js';
+
+const inWorker = !isMainThread;
 
 export interface EncryptJob {
   kind: 'encrypt';
@@ -40,10 +45,23 @@ export async function runFileJob(job: FileJob): Promise<FileJobResult> {
         wrappedKeys: job.wrappedKeys.map((w) => ({ ...w, blob: Buffer.from(w.blob) })),
         segmentSize: job.segmentSize,
       };
-      const r = await encryptToNewFile(stableSource(job.source), job.out, target, { digest: false });
+      if (!inWorker) {
+        // Inline (no pool): streaming, so this thread's event loop keeps running.
+        const r = await encryptToNewFile(stableSource(job.source), job.out, target, { digest: false });
+        return { plaintextBytes: r.plaintextBytes };
+      }
+      // On a pool thread: the synchronous segment path (one reused 1 MiB buffer, small output pieces)
+      // costs less CPU and memory than the async streaming one.
+      const src = job.source;
+      const r = await encryptPathParallel(src.path, job.out, target, {
+        threads: 1,
+        inline: true,
+        openInput: () => openStable(src),
+      });
       return { plaintextBytes: r.plaintextBytes };
     }
-    return await authenticatePath(job.path, job.name, job.setId, dataKey);
+    if (!inWorker) return await authenticatePath(job.path, job.name, job.setId, dataKey);
+    return await authenticatePathParallel(job.path, job.name, job.setId, dataKey, false);
   } finally {
     dataKey.fill(0);
   }

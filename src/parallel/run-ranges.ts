@@ -17,6 +17,11 @@ export const WORKER_PATH = fileURLToPath(new URL('./segment-worker.js', import.m
  */
 const BATCH_BYTES = 1024 * 1024;
 
+/** Segments per batch for a segment size. */
+export function batchFor(segmentSize: number): number {
+  return Math.max(1, Math.floor(BATCH_BYTES / segmentSize));
+}
+
 export type RangeBase = Omit<SegmentRangeTask, 'worker' | 'workers' | 'batch'>;
 /** Writes one batch to the output stream; resolves when the stream took it. */
 export type WriteBatch = (data: Buffer) => Promise<void>;
@@ -32,7 +37,7 @@ export async function runRanges(
   writeBatch?: WriteBatch,
 ): Promise<void> {
   const workers = Math.max(1, opts.threads);
-  const batch = Math.max(1, Math.floor(BATCH_BYTES / base.geometry.segmentSize));
+  const batch = batchFor(base.geometry.segmentSize);
   const batches = Math.ceil(base.geometry.count / batch);
   const tasks = Array.from({ length: workers }, (_, worker) => ({ ...base, batch, worker, workers }));
   if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch);

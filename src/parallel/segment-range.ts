@@ -41,7 +41,15 @@ export interface SegmentRangeTask {
 /** Receives batch number `index` (counted over the whole file) as output buffers, in this thread's order. */
 export type BatchSink = (index: number, outputs: Buffer[]) => void;
 
-export function runSegmentRange(t: SegmentRangeTask, sink: BatchSink = fileSink(t)): void {
+/**
+ * `onInput` sees each batch's input bytes right after they are read (in file order when `workers` is
+ * 1): how a single-thread read-back hashes the payload in the same pass.
+ */
+export function runSegmentRange(
+  t: SegmentRangeTask,
+  sink: BatchSink = fileSink(t),
+  onInput?: (input: Buffer) => void,
+): void {
   const g = t.geometry;
   const inOffset = t.op === 'encrypt' ? plaintextOffset : ciphertextOffset;
   const transform = (i: number, last: boolean, input: Buffer): Buffer[] =>
@@ -54,6 +62,7 @@ export function runSegmentRange(t: SegmentRangeTask, sink: BatchSink = fileSink(
     const end = Math.min(first + t.batch, g.count);
     const from = inOffset(g, first);
     readFully(t.inFd, buf, inOffset(g, end) - from, t.inBase + from, t.what);
+    onInput?.(buf.subarray(0, inOffset(g, end) - from));
     const outputs: Buffer[] = [];
     for (let i = first; i < end; i++) {
       const input = buf.subarray(inOffset(g, i) - from, inOffset(g, i + 1) - from);

@@ -56,20 +56,21 @@ class PooledWorker {
 }
 
 export class FileWorkers {
-  private readonly workers: PooledWorker[];
+  private readonly workers: PooledWorker[] = [];
+  private readonly size: number;
 
+  /** Threads start on demand (each costs ~15 MiB and some start-up): a job finds an idle one or starts one. */
   constructor(size: number) {
-    const usable = size > 1 && existsSync(fileURLToPath(WORKER_URL));
-    this.workers = usable ? Array.from({ length: size }, () => new PooledWorker()) : [];
+    this.size = size > 1 && existsSync(fileURLToPath(WORKER_URL)) ? size : 0;
   }
 
-  /** Runs a job on the least busy worker, or inline when there is no pool. */
+  /** Runs a job on an idle worker (started if needed), the least busy one, or inline when there is no pool. */
   run<R extends FileJobResult>(job: FileJob): Promise<R> {
-    const w = this.workers.reduce<PooledWorker | undefined>(
-      (best, x) => (!best || x.load < best.load ? x : best),
-      undefined,
-    );
-    return (w ? w.run(job) : runFileJob(job)) as Promise<R>;
+    if (this.size === 0) return runFileJob(job) as Promise<R>;
+    let w = this.workers.find((x) => x.load === 0);
+    if (!w && this.workers.length < this.size) this.workers.push((w = new PooledWorker()));
+    w ??= this.workers.reduce((best, x) => (x.load < best.load ? x : best));
+    return w.run(job) as Promise<R>;
   }
 
   async close(): Promise<void> {

@@ -208,8 +208,10 @@ export async function encryptAndPublish(
     });
     // Files of a set are independent: encrypt and authenticate them on every core.
     const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
-    // Cores the files of the set leave idle go to splitting each file (one big RDB file: all of them).
-    const threadsPerFile = Math.max(1, Math.floor(cfg.parallelism / set.files.length));
+    // Cores the large files of the set leave idle go to splitting each of them (one big RDB file, or
+    // one shard and its small summary: all of them).
+    const large = set.files.filter((f) => f.size >= PARALLEL_MIN_BYTES).length;
+    const threadsPerFile = Math.max(1, Math.floor(cfg.parallelism / Math.max(1, large)));
     let sealed: SealedFile[];
     try {
       const streamed = await timed(cfg, 'encrypt', () =>

@@ -2,7 +2,7 @@
  * The daemon's loop: directory events and periodic rescans → finished snapshot sets → one seal at a
  * time, oldest first → shred. Failures back off and retry while the plaintext stays where it is.
  */
-import { watch, type FSWatcher } from 'chokidar';
+import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import { setIdFor } from '../store/names.js';
@@ -41,6 +41,8 @@ export interface WatchConfig extends SealConfig {
 }
 
 const KEY_CHECK_INTERVAL_MS = 60_000;
+/** How long after a directory event the rescan starts: lets a DFS set's renames land together. */
+const EVENT_DELAY_MS = 100;
 
 export class Watcher {
   private fsWatcher: FSWatcher | undefined;
@@ -52,8 +54,12 @@ export class Watcher {
   private stopping = false;
   private readonly backoff: Backoff;
   private lastFailure: string | undefined;
+  /** Messages reportOnce logged: few and fixed (not per file); directory problems are kept apart. */
   private readonly reported = new Set<string>();
-  private debounce: NodeJS.Timeout | undefined;
+  private problems = new Set<string>();
+  private eventTimer: NodeJS.Timeout | undefined;
+  /** Directory scans so far: one per pass however many events arrived (read by tests). */
+  scans = 0;
   private readonly housekeepingErrors = new Map<HousekeepingTask, string>();
   private readonly startedAt = Date.now();
   private lastRestoreAt: string | undefined;
@@ -72,17 +78,13 @@ export class Watcher {
     const finished = await finishInterruptedShreds(this.cfg.dragonflyDir, this.cfg.shredMode);
     if (finished.length > 0)
       this.log.info({ files: finished }, 'finished shredding plaintext of sealed sets (interrupted earlier)');
-    this.fsWatcher = watch(this.cfg.dragonflyDir, {
-      depth: 0,
-      ignoreInitial: true,
-      followSymlinks: false,
-      ignorePermissionErrors: true,
-    });
-    this.fsWatcher.on('all', () => this.soon());
+    // One inotify watch on the directory and nothing per file: an event only says "rescan soon", so
+    // its name and kind do not matter. (A watcher library that stats each entry and keeps state per
+    // path made a burst of thousands of renames cost a directory listing per event.)
+    this.fsWatcher = watch(this.cfg.dragonflyDir, () => this.soon());
     this.fsWatcher.on('error', (err) =>
       this.log.warn({ err: errorMessage(err) }, 'directory watch error; periodic rescans continue'),
     );
-    await new Promise<void>((resolve) => this.fsWatcher?.once('ready', () => resolve()));
     this.timers.push(setInterval(() => this.kick(), this.cfg.rescanIntervalMs));
     this.timers.push(setInterval(() => void this.checkKeys(), KEY_CHECK_INTERVAL_MS));
     await this.checkKeys();
@@ -105,8 +107,8 @@ export class Watcher {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.retryTimer);
     clearTimeout(this.restoredTimer);
-    clearTimeout(this.debounce);
-    await this.fsWatcher?.close();
+    clearTimeout(this.eventTimer);
+    this.fsWatcher?.close();
     if (!this.running) return true;
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
@@ -146,9 +148,16 @@ export class Watcher {
     this.cfg.observer.keyProviderReachable(ok);
   }
 
+  /**
+   * Coalesces events: the first one starts a short timer, the rest until it fires add nothing. (A
+   * timer restarted on every event would never fire while snapshots keep arriving.) Events during a
+   * pass only mark that one more pass, with one scan, is needed.
+   */
   private soon(): void {
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.kick(), 100);
+    this.eventTimer ??= setTimeout(() => {
+      this.eventTimer = undefined;
+      this.kick();
+    }, EVENT_DELAY_MS);
   }
 
   kick(): void {
@@ -177,8 +186,9 @@ export class Watcher {
   private async cycle(): Promise<void> {
     // First, so that a failing seal below cannot hide what the last restore did.
     await this.housekeeping('restored', () => this.reportRestoreStatus());
+    this.scans++;
     const scan = await scanDirectory(this.cfg.dragonflyDir);
-    for (const p of scan.problems) this.reportOnce(`${p.name}: ${p.problem}`);
+    this.reportProblems(scan.problems.map((p) => `${p.name}: ${p.problem}`));
     const marker = await currentMarker(this.cfg.dragonflyDir);
     const restored = scan.sets.filter((s) => isRestoredSet(s, marker));
     const pending = scan.sets.filter((s) => !restored.includes(s));
@@ -367,6 +377,22 @@ export class Watcher {
       this.kick();
     }, delay);
     this.retryTimer.unref?.();
+  }
+
+  /**
+   * Warns once about each problem in the directory while it lasts; only the last scan's problems are
+   * remembered (file names come and go: a set of every message ever seen would grow without end),
+   * so a problem that goes away and comes back is reported again.
+   */
+  private reportProblems(messages: string[]): void {
+    const current = new Set(messages);
+    for (const m of current) if (!this.problems.has(m)) this.log.warn(m);
+    this.problems = current;
+  }
+
+  /** Problems of the last scan, warned about already (read by tests). */
+  get problemsRemembered(): number {
+    return this.problems.size;
   }
 
   private reportOnce(message: string): void {

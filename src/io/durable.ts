@@ -42,12 +42,19 @@ export async function* readChunks(path: string, chunkSize = READ_CHUNK, start = 
   }
 }
 
-/** Reads an open file from `start` to its end in chunks, one read ahead; returns the bytes read. */
+/**
+ * Reads an open file from `start` to its end in chunks, one read ahead; returns the bytes read. A regular
+ * file smaller than a chunk gets a buffer of its size (plus one byte, so one read finds the end): a
+ * small snapshot must not cost a 4 MiB allocation per read.
+ */
 export async function* readHandle(
   fh: FileHandle,
-  chunkSize = READ_CHUNK,
+  maxChunk = READ_CHUNK,
   start = 0,
 ): AsyncGenerator<Buffer, number> {
+  const st = await fh.stat();
+  // Pipes and devices report no size: they keep the full chunk.
+  const chunkSize = st.isFile() ? Math.min(maxChunk, Math.max(0, st.size - start) + 1) : maxChunk;
   let position = start;
   let total = 0;
   const readNext = async (): Promise<Buffer> => {
@@ -98,7 +105,7 @@ export async function writeAll(
   };
   const flush = async () => {
     await inFlight;
-    collectYoungGarbage(); // the chunks of the batch just written
+    collectYoungGarbage(batchBytes); // the chunks of the batch just written
     inFlight = writeBatch(batch, position);
     inFlight.catch(() => undefined); // observed by the next await
     position += batchBytes;

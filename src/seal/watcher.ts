@@ -11,6 +11,7 @@ import { finishInterruptedShreds } from '../snapshots/shred.js';
 import { readRestoreStatus } from '../snapshots/restore-status.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { Backoff } from '../util/backoff.js';
+import { collectAllGarbage } from '../io/young-garbage.js';
 import { failureReason } from './failure.js';
 import {
   anyRestoredFileLeft,
@@ -41,6 +42,8 @@ export interface WatchConfig extends SealConfig {
 }
 
 const KEY_CHECK_INTERVAL_MS = 60_000;
+/** A full garbage collection after this many seals and after every pass that sealed (young-garbage.ts). */
+const SEALS_PER_COLLECTION = 50;
 /** How long after a directory event the rescan starts: lets a DFS set's renames land together. */
 const EVENT_DELAY_MS = 100;
 
@@ -60,6 +63,7 @@ export class Watcher {
   private eventTimer: NodeJS.Timeout | undefined;
   /** Directory scans so far: one per pass however many events arrived (read by tests). */
   scans = 0;
+  private sealsSinceCollect = 0;
   private readonly housekeepingErrors = new Map<HousekeepingTask, string>();
   private readonly startedAt = Date.now();
   private lastRestoreAt: string | undefined;
@@ -199,6 +203,7 @@ export class Watcher {
       await this.sealOne(set);
       this.reportPending(pending, i + 1);
     }
+    if (this.sealsSinceCollect > 0) this.collectGarbage();
     await this.housekeeping('orphans', () => removeSealedOrphans(scan.orphanShards, this.cfg));
     if (marker) await this.housekeeping('restored', () => this.handleRestored(restored, marker));
   }
@@ -298,6 +303,7 @@ export class Watcher {
     await shredSet(set, this.cfg.dragonflyDir, this.cfg);
     this.succeeded(set, manifest, started);
     this.cfg.onSealed?.(manifest.setId);
+    if (++this.sealsSinceCollect >= SEALS_PER_COLLECTION) this.collectGarbage();
     await this.housekeeping('retention', async () => {
       const { removed, futureSetTime } = await applyRetention(
         this.cfg.store,
@@ -311,6 +317,12 @@ export class Watcher {
           `the newest sealed set's time ${futureSetTime} is in the future: is this host's clock or Dragonfly's wrong? --keep-within counts from the newest set, so nothing fresh is deleted`,
         );
     });
+  }
+
+  /** Memory a seal leaves behind outside V8's view is freed only by a full collection (young-garbage.ts). */
+  private collectGarbage(): void {
+    this.sealsSinceCollect = 0;
+    collectAllGarbage();
   }
 
   private succeeded(set: SnapshotSet, manifest: Manifest, started: number): void {

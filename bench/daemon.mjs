@@ -23,7 +23,7 @@ export function killLiveDaemon() {
   if (live && live.exited === undefined) live.child.kill('SIGTERM');
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on('error', reject);
@@ -35,7 +35,7 @@ function freePort() {
 }
 
 /** The watch process with its JSON log lines collected. */
-function startDaemon(args) {
+export function startDaemon(args) {
   const child = spawn(process.execPath, [CLI_PATH, 'watch', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cleanEnv(),
@@ -65,7 +65,7 @@ function describe(d) {
   return `logs: ${tail.join(' | ')}${d.stderr ? `; stderr: ${d.stderr.trim().slice(-500)}` : ''}`;
 }
 
-async function until(check, timeoutMs, what, d, intervalMs = 5) {
+export async function until(check, timeoutMs, what, d, intervalMs = 5) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -83,7 +83,7 @@ const exists = (p) =>
     () => false,
   );
 
-async function stopDaemon(d) {
+export async function stopDaemon(d) {
   if (d.exited !== undefined) return;
   d.child.kill('SIGTERM');
   const code = await Promise.race([d.exit, sleep(60_000, 'timeout', { ref: false })]);

@@ -2,8 +2,11 @@
 import { parseArgs } from 'node:util';
 
 export const SECTIONS = ['speed', 'encrypt', 'decrypt', 'memory', 'daemon', 'curve', 'restore'];
-/** Sections run only when named in --only: s3 needs an S3 endpoint (bench/s3.mjs). */
-export const OPTIONAL_SECTIONS = ['s3'];
+/**
+ * Sections run only when named in --only: s3 needs an S3 endpoint (bench/s3.mjs); backlog seals
+ * thousands of small snapshots, several minutes (bench/backlog.mjs).
+ */
+export const OPTIONAL_SECTIONS = ['s3', 'backlog'];
 
 const MiB = 1024 ** 2;
 
@@ -13,7 +16,8 @@ export const USAGE = `usage: node bench/run.mjs [options]
   --dir <path>   where files are written, ideally a tmpfs (default /dev/shm)
   --quick        64MiB and 1 run (smoke test); --size/--runs given explicitly still win
   --only <list>  comma-separated sections: ${SECTIONS.join(',')} (default all); also s3
-                 (sealing into a bucket; needs SG_CEPH_ENV=FILE, see bench/README.md)
+                 (sealing into a bucket; needs SG_CEPH_ENV=FILE, see bench/README.md) and backlog
+                 (the daemon with thousands of small snapshots waiting; --quick: fewer)
   --watch-sizes <list>  set sizes of the watch memory curve (default 64MiB, ×4 …, up to --size),
                  e.g. 64MiB,256MiB,1GiB,4GiB
   --json <file>  also write every figure (medians and samples) to this JSON file

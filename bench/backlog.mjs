@@ -30,8 +30,20 @@ const progress = (text) => process.stderr.write(`  ${text}\n`);
 /** A minimal RDB file: magic, one aux field, SELECTDB, random bytes as records, EOF and checksum. */
 function rdbBytes() {
   const body = randomBytes(2048 + Math.floor(Math.random() * 18 * 1024));
-  const aux = Buffer.concat([Buffer.from([0xfa, 9]), Buffer.from('redis-ver'), Buffer.from([5]), Buffer.from('7.4.0')]);
-  return Buffer.concat([Buffer.from('REDIS0012'), aux, Buffer.from([0xfe, 0]), body, Buffer.from([0xff]), Buffer.alloc(8)]);
+  const aux = Buffer.concat([
+    Buffer.from([0xfa, 9]),
+    Buffer.from('redis-ver'),
+    Buffer.from([5]),
+    Buffer.from('7.4.0'),
+  ]);
+  return Buffer.concat([
+    Buffer.from('REDIS0012'),
+    aux,
+    Buffer.from([0xfe, 0]),
+    body,
+    Buffer.from([0xff]),
+    Buffer.alloc(8),
+  ]);
 }
 
 let serial = 0;
@@ -63,7 +75,10 @@ function sealTimes(d) {
 
 /** V8's heap and the memory outside it, from the daemon's own /metrics (prom-client's nodejs_*). */
 async function heapFigures(metricsAddr) {
-  const text = await fetch(`http://${metricsAddr}/metrics`).then((r) => r.text(), () => '');
+  const text = await fetch(`http://${metricsAddr}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
   const get = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
     heapUsedBytes: get('nodejs_heap_size_used_bytes'),
@@ -100,7 +115,13 @@ async function withDaemon(root, before, body) {
 
 /** Waits until `n` sets are sealed or the case times out; returns the seal times seen. */
 async function sealedUpTo(sealed, n, d, deadline) {
-  await until(() => sealed().length >= n || Date.now() > deadline, CASE_TIMEOUT_MS + 60_000, `${n} seals`, d, 20);
+  await until(
+    () => sealed().length >= n || Date.now() > deadline,
+    CASE_TIMEOUT_MS + 60_000,
+    `${n} seals`,
+    d,
+    20,
+  );
   return sealed();
 }
 
@@ -180,7 +201,10 @@ async function rssCurve(root, rssAt, batch) {
 /** `waiting`/`rssAt` replace the plan's counts (an empty list skips that part). */
 export async function runBacklog({ dir, quick = false, waiting, rssAt }) {
   const plan = { ...(quick ? QUICK : FULL), ...(waiting ? { waiting } : {}), ...(rssAt ? { rssAt } : {}) };
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   const result = { quick, loadBefore: load(), rates: [], rss: undefined };
   for (const n of plan.waiting) {
     for (const [mode, run] of [
@@ -205,7 +229,13 @@ export function printBacklog(r, out = process.stdout) {
   heading('Backlog: small RDB snapshots, watch --keep-last 10, sets sealed per second with N waiting', out);
   printTable(
     ['N waiting', 'arrived', 'sealed', 'sets/s (first→last seal)', 'all sealed after, s'],
-    r.rates.map((x) => [String(x.n), x.mode, String(x.sealed), fixed(x.perSecond, 1), fixed(x.totalSeconds, 1)]),
+    r.rates.map((x) => [
+      String(x.n),
+      x.mode,
+      String(x.sealed),
+      fixed(x.perSecond, 1),
+      fixed(x.totalSeconds, 1),
+    ]),
     out,
   );
   if (!r.rss) return;

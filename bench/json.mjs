@@ -117,5 +117,7 @@ export function figures({ opts, versions, loadAtStart, loadAtEnd, results }) {
           ),
         }
       : null,
+    // bench/backlog.mjs: rates with N waiting and RSS by number of seals, as that script measures them.
+    backlog: results.backlog ?? null,
   };
 }

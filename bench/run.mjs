@@ -15,6 +15,7 @@ import { curveSizes, printLifetime, printWatchCurve, runLifetime, runWatchCurve 
 import { printRestore, runRestore } from './restore-bench.mjs';
 import { prepareTools, runMemory, runOneShot } from './one-shot.mjs';
 import { runS3 } from './s3.mjs';
+import { printBacklog, runBacklog } from './backlog.mjs';
 import { opensslGcmSpeed } from './openssl-speed.mjs';
 import { printDaemon, printMemory, printMetrics, printOneShot, throughput } from './report.mjs';
 import { loadavg } from 'node:os';
@@ -174,6 +175,16 @@ try {
   }
 
   if (has('s3')) sgFailed ||= await runS3(opts, ws.path, out);
+  if (has('backlog')) {
+    process.stderr.write('backlog …\n');
+    try {
+      results.backlog = await runBacklog({ dir: ws.path, quick: opts.quick });
+      printBacklog(results.backlog);
+    } catch (err) {
+      sgFailed = true;
+      out(`backlog: failed (${err.message})\n`);
+    }
+  }
   for (const t of ready) await t.cleanup?.();
 } finally {
   await ws.remove();

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, startDaemon, stopDaemon, until } from './daemon.mjs';
@@ -25,6 +26,8 @@ const FULL = { waiting: [200, 1000, 3000], rssAt: [100, 1000, 10_000], batch: 10
 const QUICK = { waiting: [20, 60], rssAt: [20, 100, 200], batch: 20 };
 /** A case that does not finish in this time is reported with the sets sealed so far. */
 const CASE_TIMEOUT_MS = 600_000;
+/** RSS is read this long after the N-th seal, with the daemon idle. */
+const SETTLE_MS = 2000;
 const progress = (text) => process.stderr.write(`  ${text}\n`);
 
 /** A minimal RDB file: magic, one aux field, SELECTDB, random bytes as records, EOF and checksum. */
@@ -187,6 +190,8 @@ async function rssCurve(root, rssAt, batch) {
           fed += k;
           await sealedUpTo(sealed, fed, d, deadline);
         }
+        // At rest: the daemon hands memory back once idle for a second (src/seal/watcher.ts).
+        await sleep(SETTLE_MS);
         const done = sealed().length;
         points.push(await point(done));
         progress(`rss: ${done} seals, VmRSS ${fixed(points.at(-1).rssBytes / 2 ** 20, 1)} MiB`);

@@ -44,6 +44,8 @@ export interface WatchConfig extends SealConfig {
 const KEY_CHECK_INTERVAL_MS = 60_000;
 /** A full garbage collection after this many seals and after every pass that sealed (young-garbage.ts). */
 const SEALS_PER_COLLECTION = 50;
+/** Idle this long after a pass that sealed, the daemon hands back the memory V8 grew while busy. */
+const IDLE_BEFORE_REDUCING_MS = 1000;
 /** How long after a directory event the rescan starts: lets a DFS set's renames land together. */
 const EVENT_DELAY_MS = 100;
 
@@ -64,6 +66,7 @@ export class Watcher {
   /** Directory scans so far: one per pass however many events arrived (read by tests). */
   scans = 0;
   private sealsSinceCollect = 0;
+  private idleCollection: NodeJS.Timeout | undefined;
   private readonly housekeepingErrors = new Map<HousekeepingTask, string>();
   private readonly startedAt = Date.now();
   private lastRestoreAt: string | undefined;
@@ -112,6 +115,7 @@ export class Watcher {
     clearTimeout(this.retryTimer);
     clearTimeout(this.restoredTimer);
     clearTimeout(this.eventTimer);
+    clearTimeout(this.idleCollection);
     this.fsWatcher?.close();
     if (!this.running) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -203,7 +207,10 @@ export class Watcher {
       await this.sealOne(set);
       this.reportPending(pending, i + 1);
     }
-    if (this.sealsSinceCollect > 0) this.collectGarbage();
+    if (this.sealsSinceCollect > 0) {
+      this.collectGarbage();
+      this.reduceMemoryWhenIdle();
+    }
     await this.housekeeping('orphans', () => removeSealedOrphans(scan.orphanShards, this.cfg));
     if (marker) await this.housekeeping('restored', () => this.handleRestored(restored, marker));
   }
@@ -317,6 +324,17 @@ export class Watcher {
           `the newest sealed set's time ${futureSetTime} is in the future: is this host's clock or Dragonfly's wrong? --keep-within counts from the newest set, so nothing fresh is deleted`,
         );
     });
+  }
+
+  /** Once no pass has been running for a moment: V8's memory-reducing collection (young-garbage.ts). */
+  private reduceMemoryWhenIdle(): void {
+    this.idleCollection ??= setTimeout(() => {
+      this.idleCollection = undefined;
+      if (this.stopping) return;
+      if (this.running) this.reduceMemoryWhenIdle();
+      else collectAllGarbage(true);
+    }, IDLE_BEFORE_REDUCING_MS);
+    this.idleCollection.unref();
   }
 
   /** Memory a seal leaves behind outside V8's view is freed only by a full collection (young-garbage.ts). */

@@ -65,6 +65,7 @@ interface Figures {
   lifetime: unknown;
   watchMemoryCurve: unknown;
   restore: unknown;
+  backlog: unknown;
 }
 
 let dir: string | undefined;
@@ -121,7 +122,9 @@ describe('bench/run.mjs --quick', () => {
       'metrics',
       'watchMemoryCurve',
       'restore',
+      'backlog',
     ]);
+    expect(doc.backlog).toBeNull(); // optional section (--only backlog), not run here
     expect(doc.meta.sizeBytes).toBe(64 * 1024 * 1024);
     expect(doc.meta.loadAverage.start).toHaveLength(3);
     const enc = doc.oneShot?.tools['snapshot-guard']?.['encrypt:file'];

@@ -127,69 +127,75 @@ describe('watch --copy-to', () => {
     expect(await strayKeys(bucket, url)).toEqual([]);
   });
 
-  it('a copy target that is down: sealing goes on, lag grows in /metrics, the copy completes once it is back', async () => {
-    const bucket = await newBucket(c);
-    const url = `s3://${bucket}/dr`;
-    const port = await freePort();
-    const endpoint = await startExtraGateway(c, port);
-    const metricsPort = await freePort();
-    const d = Daemon.start(args(metricsPort, '--copy-to', url, '--retry-max', '1s'), {
-      ...c.env,
-      AWS_ENDPOINT_URL_S3: endpoint,
-    });
-    try {
-      await d.waitFor((l) => l.msg === 'watching for finished snapshots', 60_000);
-      let m = await scrape(metricsPort);
-      expect(metric(m, 'snapshot_guard_replication_lag_seconds', url)).toBe(0);
-      expect(metric(m, 'snapshot_guard_copy_failures_total', url)).toBe(0);
-      await stopExtraGateway(c, port);
+  // Its waits add up to more than vitest's default 120 s when a loaded machine starts gateways slowly.
+  it(
+    'a copy target that is down: sealing goes on, lag grows in /metrics, the copy completes once it is back',
+    { timeout: 480_000 },
+    async () => {
+      const bucket = await newBucket(c);
+      const url = `s3://${bucket}/dr`;
+      const port = await freePort();
+      const endpoint = await startExtraGateway(c, port);
+      const metricsPort = await freePort();
+      const d = Daemon.start(args(metricsPort, '--copy-to', url, '--retry-max', '1s'), {
+        ...c.env,
+        AWS_ENDPOINT_URL_S3: endpoint,
+      });
+      try {
+        await d.waitFor((l) => l.msg === 'watching for finished snapshots', 60_000);
+        let m = await scrape(metricsPort);
+        expect(metric(m, 'snapshot_guard_replication_lag_seconds', url)).toBe(0);
+        expect(metric(m, 'snapshot_guard_copy_failures_total', url)).toBe(0);
+        await stopExtraGateway(c, port);
 
-      const w = await writeDfsSet({ dir: ws.df, stem: 'dump-outage', shards: 2, bytesPerShard: 300_000 });
-      await d.waitForSealed(1, 60_000);
-      await eventually(async () => (await leftInDir(ws.df)).length === 0, 30_000, 'plaintext shredded');
-      await eventually(
-        async () => (metric(await scrape(metricsPort), 'snapshot_guard_copy_failures_total', url) ?? 0) >= 2,
-        60_000,
-        'two counted copy failures',
-      );
-      m = await scrape(metricsPort);
-      const lag = metric(m, 'snapshot_guard_replication_lag_seconds', url)!;
-      expect(lag).toBeGreaterThan(0);
-      expect(metric(m, 'snapshot_guard_replication_queue_sets', url)).toBe(1);
-      // The S3 client's failures, by operation (checking the bucket, listing, writing the lock …).
-      const storeErrors = [...m]
-        .filter(([k]) => k.startsWith(`snapshot_guard_store_errors_total{store="${url}"`))
-        .reduce((sum, [, v]) => sum + v, 0);
-      expect(storeErrors).toBeGreaterThan(0);
-      await eventually(
-        async () => metric(await scrape(metricsPort), 'snapshot_guard_replication_lag_seconds', url)! > lag,
-        10_000,
-        'the lag to grow',
-      );
+        const w = await writeDfsSet({ dir: ws.df, stem: 'dump-outage', shards: 2, bytesPerShard: 300_000 });
+        await d.waitForSealed(1, 60_000);
+        await eventually(async () => (await leftInDir(ws.df)).length === 0, 30_000, 'plaintext shredded');
+        await eventually(
+          async () =>
+            (metric(await scrape(metricsPort), 'snapshot_guard_copy_failures_total', url) ?? 0) >= 2,
+          60_000,
+          'two counted copy failures',
+        );
+        m = await scrape(metricsPort);
+        const lag = metric(m, 'snapshot_guard_replication_lag_seconds', url)!;
+        expect(lag).toBeGreaterThan(0);
+        expect(metric(m, 'snapshot_guard_replication_queue_sets', url)).toBe(1);
+        // The S3 client's failures, by operation (checking the bucket, listing, writing the lock …).
+        const storeErrors = [...m]
+          .filter(([k]) => k.startsWith(`snapshot_guard_store_errors_total{store="${url}"`))
+          .reduce((sum, [, v]) => sum + v, 0);
+        expect(storeErrors).toBeGreaterThan(0);
+        await eventually(
+          async () => metric(await scrape(metricsPort), 'snapshot_guard_replication_lag_seconds', url)! > lag,
+          10_000,
+          'the lag to grow',
+        );
 
-      await startExtraGateway(c, port);
-      await d.waitFor((l) => l.msg === 'copied sealed set', 120_000, 'the copy');
-      m = await scrape(metricsPort);
-      expect(metric(m, 'snapshot_guard_copies_total', url)).toBe(1);
-      expect(metric(m, 'snapshot_guard_replication_lag_seconds', url)).toBe(0);
-      expect(metric(m, 'snapshot_guard_replication_queue_sets', url)).toBe(0);
-      expect(
-        m.get(`snapshot_guard_store_transfer_bytes_total{store="${url}",direction="upload"}`),
-      ).toBeGreaterThan(600_000);
-      expect(
-        m.get(`snapshot_guard_store_transfer_bytes_total{store="${url}",direction="download"}`),
-      ).toBeGreaterThan(600_000);
+        await startExtraGateway(c, port);
+        await d.waitFor((l) => l.msg === 'copied sealed set', 120_000, 'the copy');
+        m = await scrape(metricsPort);
+        expect(metric(m, 'snapshot_guard_copies_total', url)).toBe(1);
+        expect(metric(m, 'snapshot_guard_replication_lag_seconds', url)).toBe(0);
+        expect(metric(m, 'snapshot_guard_replication_queue_sets', url)).toBe(0);
+        expect(
+          m.get(`snapshot_guard_store_transfer_bytes_total{store="${url}",direction="upload"}`),
+        ).toBeGreaterThan(600_000);
+        expect(
+          m.get(`snapshot_guard_store_transfer_bytes_total{store="${url}",direction="download"}`),
+        ).toBeGreaterThan(600_000);
 
-      const store = s3Store(c, url, INSTANCE);
-      const [id] = await store.listSets();
-      const files = await readS3Set(store, id!, ws.keyring);
-      for (const [name, bytes] of w.contents) expect(files.get(name)?.equals(bytes), name).toBe(true);
-      await store.close();
-    } finally {
-      await d.kill();
-      await stopExtraGateway(c, port);
-    }
-  });
+        const store = s3Store(c, url, INSTANCE);
+        const [id] = await store.listSets();
+        const files = await readS3Set(store, id!, ws.keyring);
+        for (const [name, bytes] of w.contents) expect(files.get(name)?.equals(bytes), name).toBe(true);
+        await store.close();
+      } finally {
+        await d.kill();
+        await stopExtraGateway(c, port);
+      }
+    },
+  );
 
   it(
     'kill -9 during copies: no partial set in the target, the restart completes every copy',

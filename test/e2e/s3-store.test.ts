@@ -22,6 +22,7 @@ import { applyRetention } from '../../src/seal/retention.js';
 import { noopStoreObserver } from '../../src/observe/store-observer.js';
 import { openStore } from '../../src/store/open.js';
 import { SetLockedError } from '../../src/store/errors.js';
+import { me } from '../../src/io/lock-file.js';
 import type { S3Store } from '../../src/store/s3/s3-store.js';
 
 let c: Ceph;
@@ -95,6 +96,25 @@ describe('S3Store against Ceph', () => {
       for (const s of [a, b, other]) await s.close();
     },
   );
+
+  it('a lock object this process left when taking the lock failed midway is taken over by it; one it holds is not', async () => {
+    // A --copy-to target whose gateway went down between writing the lock and handing it out left the
+    // object behind, naming this very process: its retries must not find itself "in use by another".
+    const bucket = await newBucket(c, { versioned: true });
+    const url = `s3://${bucket}/l`;
+    const a = s3Store(c, url, 'db');
+    const b = s3Store(c, url, 'db');
+    const held = await a.lockForWriting('watch --copy-to');
+    const [key] = (await allKeys(c, bucket)).filter((k) => k.endsWith('writer.lock'));
+    await expect(b.lockForWriting('watch --copy-to')).rejects.toThrow(/is in use by another snapshot-guard/);
+    await held.release();
+    await b.putObject(key!, Buffer.from(`${JSON.stringify(me('watch --copy-to'))}\n`), undefined);
+    const taken = await b.lockForWriting('watch --copy-to');
+    await expect(a.lockForWriting('watch --copy-to')).rejects.toThrow(/is in use by another snapshot-guard/);
+    await taken.release();
+    expect((await allKeys(c, bucket)).filter((k) => k.endsWith('writer.lock'))).toEqual([]);
+    for (const s of [a, b]) await s.close();
+  });
 
   it('a second watch on the same bucket and instance exits naming the holder; a killed holder is taken over', async () => {
     const bucket = await newBucket(c);

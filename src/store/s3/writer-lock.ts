@@ -52,6 +52,23 @@ async function tryCreate(store: Bucket, key: string, text: string): Promise<stri
   return undefined;
 }
 
+/**
+ * Lock objects a live BucketLock of this process holds (bucket/key). An object that names this process
+ * but is not here was left by an acquire that failed after writing it (the endpoint went away between
+ * the PUT and the check): it is ours to take back, or a retry would find itself "in use by another".
+ */
+const heldHere = new Set<string>();
+
+function isThisProcess(holder: LockHolder | undefined, self: LockHolder): boolean {
+  return (
+    holder !== undefined &&
+    holder.host === self.host &&
+    holder.bootId === self.bootId &&
+    holder.pid === self.pid &&
+    holder.startTicks === self.startTicks
+  );
+}
+
 export class BucketLock implements WriterLock {
   private timer: NodeJS.Timeout | undefined;
   /** Versions this holder wrote (versioned buckets), removed on release. */
@@ -70,6 +87,7 @@ export class BucketLock implements WriterLock {
       const created = await tryCreate(store, key, text);
       if (created !== undefined) {
         const lock = new BucketLock(store, key, text);
+        heldHere.add(`${store.bucket}/${key}`);
         if (created) lock.versions.push(created);
         lock.timer = setInterval(() => void lock.refresh(), HEARTBEAT_MS);
         lock.timer.unref();
@@ -77,7 +95,10 @@ export class BucketLock implements WriterLock {
       }
       const found = await readHolder(store, key);
       if (!found) continue; // released meanwhile
-      const reason = staleReason(found.holder, Date.now() - found.lastModified, self);
+      const leftByUs = isThisProcess(found.holder, self) && !heldHere.has(`${store.bucket}/${key}`);
+      const reason = leftByUs
+        ? 'left by this process'
+        : staleReason(found.holder, Date.now() - found.lastModified, self);
       if (reason === undefined) throw new LockHeldError(what, found.holder);
       // Hide the stale lock only if it is still the one judged stale, then race for it again.
       if ((await readHolder(store, key))?.text === found.text) await store.hide(key);
@@ -102,6 +123,7 @@ export class BucketLock implements WriterLock {
   /** Releases the lock if it is still ours. */
   async release(): Promise<void> {
     clearInterval(this.timer);
+    heldHere.delete(`${this.store.bucket}/${this.key}`);
     const found = await readHolder(this.store, this.key).catch(() => undefined);
     if (found?.text !== this.text) return;
     for (const v of this.versions) await this.store.deleteVersion(this.key, v);

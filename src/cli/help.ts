@@ -11,6 +11,7 @@ const STORE_FLAGS = new Set([
   's3-force-path-style',
   'object-lock-days',
   'object-lock-mode',
+  's3-verify',
 ]);
 
 /** The help section a flag belongs to (undefined: the command's own options, shown first). */

@@ -1,9 +1,9 @@
 /**
  * The settings of a bucket store (--out / --from s3://BUCKET/PREFIX) as the store wants them. The
  * flags themselves are in src/config (s3-region, s3-endpoint, s3-force-path-style, instance,
- * object-lock-days, object-lock-mode); a local directory ignores them.
+ * object-lock-days, object-lock-mode, s3-verify); a local directory ignores them.
  */
-import type { ObjectLockMode, S3Settings } from '../store/s3/settings.js';
+import type { ObjectLockMode, S3Settings, S3VerifyMode } from '../store/s3/settings.js';
 
 export interface S3SettingsInput {
   s3Region?: string | undefined;
@@ -12,6 +12,7 @@ export interface S3SettingsInput {
   instance?: string | undefined;
   objectLockDays?: number | undefined;
   objectLockMode?: 'governance' | 'compliance';
+  s3Verify?: S3VerifyMode;
 }
 
 export function s3SettingsFrom(o: S3SettingsInput): S3Settings {
@@ -19,6 +20,7 @@ export function s3SettingsFrom(o: S3SettingsInput): S3Settings {
   if (o.s3Region) s.region = o.s3Region;
   if (o.s3Endpoint) s.endpoint = o.s3Endpoint;
   if (o.instance) s.instance = o.instance;
+  if (o.s3Verify) s.verify = o.s3Verify;
   if (o.objectLockDays !== undefined) {
     s.objectLockDays = o.objectLockDays;
     s.objectLockMode = (o.objectLockMode ?? 'governance').toUpperCase() as ObjectLockMode;

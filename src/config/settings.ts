@@ -144,6 +144,10 @@ export const SETTINGS = {
     arg: 'mode',
     help: 'S3 Object Lock mode (compliance: nobody can shorten it)',
   }),
+  's3-verify': withDefault(choice(['checksums', 'read-back'] as const), 'checksums', 'checksums', {
+    arg: 'mode',
+    help: 'how a set sealed into a bucket is proven before the plaintext goes (checksums: the server verified every part and the stored ETags and sizes match what was sent; read-back: download and authenticate all of it)',
+  }),
   shred: withDefault(choice(['auto', 'overwrite', 'unlink'] as const), 'auto', 'auto', {
     arg: 'mode',
     help: 'how plaintext is destroyed after sealing (auto: unlink on tmpfs/ramfs, overwrite on disks)',
@@ -312,6 +316,7 @@ export const COMMAND_SETTINGS = {
     'audit-every',
     ...AUDIT_SOURCES,
     ...S3_WRITE,
+    's3-verify',
   ],
   restore: [
     'from',

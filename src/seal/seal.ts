@@ -28,7 +28,7 @@ import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
 import { assertReadable, openStable, stableSource } from '../snapshots/stable-source.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store/names.js';
-import { checkPublishedFiles, openWithKey, verifyOpened } from '../store/sealed-set.js';
+import { checkPublishedFiles, openWithKey, verifyUploaded } from '../store/sealed-set.js';
 import type { SetInfo } from '../store/set-info.js';
 import type { StagedSet, Store } from '../store/store.js';
 import type { AuthenticatedFile } from '../files/authenticate.js';
@@ -206,8 +206,9 @@ export async function encryptAndPublish(
       wrappedKeys: key.wrapped,
       segmentSize: cfg.segmentSize,
     });
-    // Files of a set are independent: encrypt and authenticate them on every core.
-    const workers = new FileWorkers(Math.min(cfg.parallelism, set.files.length));
+    // Files of a set are independent: encrypt and authenticate them on every core (a remote store
+    // streams its files from this thread, so it starts no worker).
+    const workers = new FileWorkers(cfg.store.local ? Math.min(cfg.parallelism, set.files.length) : 0);
     // Cores the large files of the set leave idle go to splitting each of them (one big RDB file, or
     // one shard and its small summary: all of them).
     const large = set.files.filter((f) => f.size >= PARALLEL_MIN_BYTES).length;
@@ -265,10 +266,10 @@ export async function encryptAndPublish(
       );
     }
     await checkPublishedFiles(cfg.store, published);
-    // A remote store: read every committed object back and authenticate it against the manifest
-    // (header MAC, every segment, size, payload digest) before the plaintext may go.
+    // A remote store: prove every committed object (docs/SECURITY.md) before the plaintext may go:
+    // by the checksums the server verified on upload, or by reading it back and authenticating it.
     if (!cfg.store.local)
-      await timed(cfg, 'verify', () => verifyOpened(cfg.store, published, cfg.parallelism));
+      await timed(cfg, 'verify', () => verifyUploaded(cfg.store, published, cfg.parallelism));
     await cfg.store.writeStatus(setId, { verifiedAt: new Date().toISOString(), ok: true });
     rememberSealed(cfg.store, { setId, manifestSha256: payloadDigestOf(manifestFile) });
     crashPoint('after-verify');

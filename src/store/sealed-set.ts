@@ -198,6 +198,22 @@ export async function checkPublishedFiles(store: Store, set: OpenedSet): Promise
   }
 }
 
+/**
+ * Proves a set just published to a remote store before its plaintext goes: by the store's proof from
+ * upload checksums when it offers one (--s3-verify checksums), else by reading every file back and
+ * authenticating it (verifyOpened). Returns how it was proven.
+ */
+export async function verifyUploaded(
+  store: Store,
+  set: OpenedSet,
+  parallelism: number,
+): Promise<'checksums' | 'read-back'> {
+  const names = set.files.map((f) => f.name);
+  if (await store.proveUploaded?.(set.setId, names)) return 'checksums';
+  await verifyOpened(store, set, parallelism);
+  return 'read-back';
+}
+
 /** Authenticates every file of an opened set against its manifest (sizes and payload digests). */
 export async function verifyOpened(store: Store, set: OpenedSet, parallelism: number): Promise<void> {
   await mapLimit(set.manifest.files, parallelism, async (entry) => {

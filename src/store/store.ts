@@ -51,6 +51,12 @@ export interface Store {
   readStatus(setId: string): Promise<SetStatus | undefined>;
   writeStatus(setId: string, status: SetStatus): Promise<void>;
 
+  /**
+   * A remote store that can prove a set this process just published without reading it back (from
+   * checksums the server verified on upload) does so for the named files and returns true; false: read
+   * it back. Throws an IntegrityError when what is stored differs from what was sent.
+   */
+  proveUploaded?(setId: string, names: readonly string[]): Promise<boolean>;
   /** Starts a new set; nothing of it is visible until `publish()`. Clears an earlier staging of the same id. */
   stage(setId: string): Promise<StagedSet>;
   /** Replaces one file of a published set atomically (rewrap: new header, same payload). */

@@ -5,6 +5,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BucketLayout, Commit } from './layout.js';
 import type { ObjectVersion } from './listing.js';
+import type { SentObject } from './etag.js';
+import type { Md5Thread } from './md5-thread.js';
 import type { ObjectLock } from './upload.js';
 
 export interface Bucket {
@@ -13,6 +15,8 @@ export interface Bucket {
   readonly layout: BucketLayout;
   readonly partSize: number;
   readonly partConcurrency: number;
+  /** Hashes upload parts off the encrypting thread. */
+  readonly hasher: Md5Thread;
   /** Runs one S3 call, turning failures an operator can fix into one clear line. */
   call<T>(action: string, fn: () => Promise<T>): Promise<T>;
   /** Reports one finished upload (metrics); `started` is its performance.now(). */
@@ -30,6 +34,6 @@ export interface Bucket {
   hide(key: string): Promise<void>;
   deleteAll(prefix: string, exactKey?: boolean): Promise<{ locked: number; deleted: number }>;
   where(setId: string, name?: string): string;
-  /** A staged set's commit was written. */
-  published(commit: Commit): void;
+  /** A staged set's commit was written; `sent` is what its uploads sent (size and ETag by file name). */
+  published(commit: Commit, sent: ReadonlyMap<string, SentObject>): void;
 }

@@ -25,7 +25,10 @@ import type { Bucket } from './bucket.js';
 import { S3StagedSet } from './staged-set.js';
 import { BucketLock } from './writer-lock.js';
 import { putSmall, uploadStream, type ObjectLock } from './upload.js';
-import type { BucketLocation, S3Settings } from './settings.js';
+import type { BucketLocation, S3Settings, S3VerifyMode } from './settings.js';
+import { proveBySentChecksums } from './checksum-proof.js';
+import { Md5Thread } from './md5-thread.js';
+import type { SentObject } from './etag.js';
 import { noopStoreObserver, type StoreObserver, type StoreOperation } from '../../observe/store-observer.js';
 
 /** "uploading x" → upload, "listing sets" → list …: the operation label of a failed call. */
@@ -41,6 +44,7 @@ const OPERATION_OF: Record<string, StoreOperation> = {
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PART_CONCURRENCY = 4;
+const DEFAULT_VERIFY: S3VerifyMode = 'checksums';
 
 export class S3Store implements Store, Bucket {
   readonly local = false;
@@ -50,9 +54,12 @@ export class S3Store implements Store, Bucket {
   readonly partSize: number;
   readonly partConcurrency: number;
   readonly observer: StoreObserver;
+  readonly hasher = new Md5Thread();
   private instance: Promise<string | undefined> | undefined;
   private resolvedInstance: string | undefined;
   private readonly commits = new Map<string, Commit>();
+  /** What this process's uploads sent, by set: the expectations of --s3-verify checksums. */
+  private readonly sent = new Map<string, ReadonlyMap<string, SentObject>>();
 
   constructor(
     readonly location: string,
@@ -331,18 +338,38 @@ export class S3Store implements Store, Bucket {
   }
 
   /** Called by a staged set once its commit is written. */
-  published(commit: Commit): void {
+  published(commit: Commit, sent: ReadonlyMap<string, SentObject>): void {
     this.commits.set(commit.setId, commit);
+    this.sent.set(commit.setId, sent);
+  }
+
+  /**
+   * With --s3-verify checksums: proves the named committed objects of a set this process just sealed by
+   * their stored ETags and sizes (checksum-proof.ts). False when the mode is read-back or the proof is
+   * not possible (not sealed by this process, ETags that are not MD5s): the caller reads the set back.
+   */
+  async proveUploaded(setId: string, names: readonly string[]): Promise<boolean> {
+    const sent = this.sent.get(setId);
+    this.sent.delete(setId);
+    if ((this.settings.verify ?? DEFAULT_VERIFY) !== 'checksums' || !sent) return false;
+    const picked = new Map<string, SentObject>();
+    for (const n of names) {
+      const s = sent.get(n);
+      if (!s) return false;
+      picked.set(n, s);
+    }
+    return proveBySentChecksums(this, setId, await this.publishedRoot(setId), picked);
   }
 
   async replaceFile(setId: string, name: string, data: AsyncIterable<Uint8Array>): Promise<void> {
     const key = `${await this.publishedRoot(setId)}${name}`;
     const lock = this.lockUntil();
     const started = performance.now();
-    const bytes = await this.call(`writing ${name}`, () =>
+    const { size: bytes } = await this.call(`writing ${name}`, () =>
       uploadStream(this.client, this.bucket, key, data, {
         partSize: this.partSize,
         concurrency: this.partConcurrency,
+        hasher: this.hasher,
         ...(lock ? { lock } : {}),
       }),
     );
@@ -491,8 +518,8 @@ export class S3Store implements Store, Bucket {
     );
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.client.destroy();
-    return Promise.resolve();
+    await this.hasher.close();
   }
 }

@@ -7,6 +7,9 @@ import type { StoreObserver } from '../../observe/store-observer.js';
 
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
+/** How a sealed set is proven in the bucket before its plaintext goes (docs/SECURITY.md). */
+export type S3VerifyMode = 'read-back' | 'checksums';
+
 export interface S3Settings {
   /** --s3-region, else AWS_REGION / the SDK's profile. */
   region?: string;
@@ -20,6 +23,8 @@ export interface S3Settings {
   /** Multipart part size and parts in flight per file: memory per file is partSize × (concurrency + 1). */
   partSize?: number;
   partConcurrency?: number;
+  /** --s3-verify: checksums (stored ETags and sizes of what was sent) or read-back (download it all). */
+  verify?: S3VerifyMode;
   /** Where transfers, errors and Object Lock skips are reported (watch's metrics). */
   observer?: StoreObserver;
 }

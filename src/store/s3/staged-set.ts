@@ -9,11 +9,13 @@ import type { StagedSet } from '../store.js';
 import { httpStatus, s3ErrorName } from './errors.js';
 import type { Commit } from './layout.js';
 import type { Bucket } from './bucket.js';
+import type { SentObject } from './etag.js';
 import { uploadStream, type ObjectLock } from './upload.js';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 
 export class S3StagedSet implements StagedSet {
   private readonly files: { name: string; size: number }[] = [];
+  private readonly sent = new Map<string, SentObject>();
   private done = false;
 
   constructor(
@@ -31,16 +33,18 @@ export class S3StagedSet implements StagedSet {
   async write(name: string, data: AsyncIterable<Uint8Array>): Promise<number> {
     const s = this.store;
     const started = performance.now();
-    const size = await s.call(`uploading ${name}`, () =>
+    const sent = await s.call(`uploading ${name}`, () =>
       uploadStream(s.client, s.bucket, this.key(name), data, {
         partSize: s.partSize,
         concurrency: s.partConcurrency,
+        hasher: s.hasher,
         ...(this.lock ? { lock: this.lock } : {}),
       }),
     );
-    s.uploaded(size, started);
-    this.files.push({ name, size });
-    return size;
+    s.uploaded(sent.size, started);
+    this.files.push({ name, size: sent.size });
+    this.sent.set(name, sent);
+    return sent.size;
   }
 
   localPath(): undefined {
@@ -87,7 +91,7 @@ export class S3StagedSet implements StagedSet {
     }
     if (versionId && versionId !== 'null') await this.checkFirstVersion(key, versionId);
     this.done = true;
-    this.store.published(commit);
+    this.store.published(commit, this.sent);
   }
 
   /**

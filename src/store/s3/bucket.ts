@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BucketLayout, Commit } from './layout.js';
 import type { ObjectVersion } from './listing.js';
 import type { SentObject } from './etag.js';
-import type { Md5Thread } from './md5-thread.js';
+import type { Md5Thread } from '../../parallel/md5-thread.js';
 import type { ObjectLock } from './upload.js';
 
 export interface Bucket {

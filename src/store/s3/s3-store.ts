@@ -27,7 +27,7 @@ import { BucketLock } from './writer-lock.js';
 import { putSmall, uploadStream, type ObjectLock } from './upload.js';
 import type { BucketLocation, S3Settings, S3VerifyMode } from './settings.js';
 import { proveBySentChecksums } from './checksum-proof.js';
-import { Md5Thread } from './md5-thread.js';
+import { Md5Thread } from '../../parallel/md5-thread.js';
 import type { SentObject } from './etag.js';
 import { noopStoreObserver, type StoreObserver, type StoreOperation } from '../../observe/store-observer.js';
 

@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { md5Of, multipartEtag, singlePartEtag, type SentObject } from './etag.js';
-import { sharedBuffer, type Md5Thread } from './md5-thread.js';
+import { sharedBuffer, type Md5Thread } from '../../parallel/md5-thread.js';
 import type { ObjectLockMode } from './settings.js';
 
 export interface ObjectLock {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { md5Of } from './etag.js';
+import { createHash } from 'node:crypto';
 
 const WORKER_URL = new URL('./md5-worker.js', import.meta.url);
 
@@ -53,7 +53,7 @@ export class Md5Thread {
   /** The MD5 of `part` (which must not change until this settles). */
   async digest(part: Buffer): Promise<Buffer> {
     const w = part.buffer instanceof SharedArrayBuffer ? this.start() : undefined;
-    if (!w) return md5Of(part);
+    if (!w) return createHash('md5').update(part).digest();
     const id = this.nextId++;
     const reply = await new Promise<Reply | Error>((resolve) => {
       this.pending.set(id, resolve);

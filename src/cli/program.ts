@@ -6,7 +6,7 @@ export { VERSION };
 
 /**
  * Every subcommand, in the order `--help` lists them, each loaded on demand: a subcommand's module
- * brings its dependencies (the AWS SDK, chokidar, prom-client, …), and a one-shot `encrypt` should
+ * brings its dependencies (the AWS SDK, prom-client, …), and a one-shot `encrypt` should
  * not pay for loading `watch` (measured: ~50 MiB of RSS and ~0.2 CPU-seconds per process).
  */
 const SUBCOMMANDS: Record<string, () => Promise<Command>> = {

@@ -12,7 +12,7 @@ if (!programPath) {
   process.exit(2);
 }
 const { buildProgram, VERSION } = await import(pathToFileURL(programPath).href);
-const program = buildProgram();
+const program = await buildProgram();
 const date = new Date(Number(epoch ?? Date.now() / 1000) * 1000).toISOString().slice(0, 10);
 
 /** Text safe in roff: backslashes escaped, no line starting with a control character. */

@@ -2,11 +2,14 @@
  * deploy/debian: what the package ships beside the program. The default configuration file holds only
  * keys that are long option names of `watch` (the shape `--config` reads), with the values the systemd
  * unit passes as flags, so switching the unit to the file changes nothing. The package itself (lintian,
- * install, boot) is tested by `npm run test:system`.
+ * install, boot) is tested by `npm run test:system`; the man page it ships is built here too.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../src/cli/program.js';
+import { PROJECT_ROOT } from '../../helpers/cli.js';
 import { directives } from '../../helpers/deploy/unit-file.js';
 import { parseYaml } from '../../helpers/deploy/yaml.js';
 
@@ -34,5 +37,19 @@ describe('/etc/snapshot-guard/snapshot-guard.yaml', () => {
         readFileSync('deploy/systemd/snapshot-guard.service', 'utf8'),
       )?.[1],
     );
+  });
+});
+
+describe('snapshot-guard(1), made by deploy/debian/manpage.mjs from the built program', () => {
+  it('has a section for every subcommand, with its options', async () => {
+    const page = execFileSync(
+      process.execPath,
+      ['deploy/debian/manpage.mjs', join(PROJECT_ROOT, 'dist', 'cli', 'program.js'), '0'],
+      { encoding: 'utf8' },
+    );
+    expect(page).toMatch(/^\.TH SNAPSHOT-GUARD 1 "1970-01-01"/);
+    const sections = [...page.matchAll(/^\.SS (\S+)$/gm)].map((m) => m[1]);
+    expect(sections).toEqual((await buildProgram()).commands.map((c) => c.name()));
+    expect(page).toContain('--copy-to');
   });
 });

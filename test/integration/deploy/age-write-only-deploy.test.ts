@@ -77,8 +77,11 @@ describe('systemd drop-ins for a write-only sealing service', () => {
     'deploy/systemd/snapshot-guard-restore.service.d/60-write-only-age.conf.example',
   );
 
-  it('the sealing service loads no credential and passes recipients only', () => {
-    expect(watch.get('LoadCredential')).toEqual(['']);
+  it('the sealing service loads no key credential (only the config file) and passes recipients only', () => {
+    expect(watch.get('LoadCredential')).toEqual([
+      '',
+      'snapshot-guard.yaml:/etc/snapshot-guard/snapshot-guard.yaml',
+    ]);
     const exec = watch.get('ExecStart')!;
     expect(exec[0]).toBe('');
     expect(exec[1]).toContain('--age-recipients-file');

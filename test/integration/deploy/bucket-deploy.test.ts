@@ -3,6 +3,7 @@
  * PersistentVolumeClaim, restore reads the bucket, IRSA annotation) and the systemd drop-in that copies
  * every set to a bucket with --copy-to. Their command lines are the real CLI's: every flag is accepted.
  */
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
@@ -92,7 +93,11 @@ describe('systemd drop-in: local --out plus --copy-to s3://', () => {
     const exec = unit.get('ExecStart')!;
     expect(exec[0]).toBe('');
     expect(exec[1]!.replace(' --copy-to s3://acme-dragonfly-dr/prod', '')).toBe(base.get('ExecStart')![0]);
-    expect(flag(exec[1]!.split(' '), '--out')).toBe('/var/lib/snapshot-guard/sealed');
+    // --out stays the local directory the config file names.
+    expect(exec[1]).not.toContain('--out');
+    expect(readFileSync('deploy/debian/snapshot-guard.yaml', 'utf8')).toMatch(
+      /^out: \/var\/lib\/snapshot-guard\/sealed$/m,
+    );
   });
 
   it('lifts the loopback-only IP filter for S3', () => {

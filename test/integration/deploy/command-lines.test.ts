@@ -25,7 +25,10 @@ interface Paths {
 /** A local copy of a deployment's config file, with its metrics address moved to 127.0.0.1:0. */
 function localConfig(source: string, p: Paths): string {
   const copy = join(p.root, source.replaceAll('/', '_'));
-  const text = readFileSync(source, 'utf8').replace(/^metrics-addr: .*$/m, 'metrics-addr: 127.0.0.1:0');
+  const text = readFileSync(source, 'utf8')
+    .replace(/^metrics-addr: .*$/m, 'metrics-addr: 127.0.0.1:0')
+    .replace(/^dir: \/var\/lib\/dragonfly\/snapshots$/m, `dir: ${p.dragonflyDir}`)
+    .replace(/^out: \/var\/lib\/snapshot-guard\/sealed$/m, `out: ${p.sealedDir}`);
   writeFileSync(copy, text, { mode: 0o600 });
   return copy;
 }
@@ -142,6 +145,7 @@ async function expectPolicyFromFile(watchArgs: string[]): Promise<void> {
 describe('the deployments run real command lines', () => {
   it('systemd: snapshot-guard.service seals, snapshot-guard-restore.service restores', async () => {
     const p = await setup(0o2770); // Dragonfly's --dir, shared with its group as in snapshot-guard.tmpfiles.conf
+    await expectPolicyFromFile(unitArgs('snapshot-guard.service', p));
     const watch = await sealThenRestore(
       p,
       unitArgs('snapshot-guard.service', p),

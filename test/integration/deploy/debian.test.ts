@@ -1,7 +1,7 @@
 /**
  * deploy/debian: what the package ships beside the program. The default configuration file holds only
- * keys that are long option names of `watch` (the shape `--config` reads), with the values the systemd
- * unit passes as flags, so switching the unit to the file changes nothing. The package itself (lintian,
+ * keys that are long option names of `watch` (the shape `--config` reads), and it is what the systemd
+ * unit runs with: the unit passes none of its settings as flags, so an edit to the file takes effect. The package itself (lintian,
  * install, boot) is tested by `npm run test:system`; the man page it ships is built here too.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,18 +25,28 @@ describe('/etc/snapshot-guard/snapshot-guard.yaml', () => {
     for (const key of Object.keys(config)) expect(longNames.has(key), key).toBe(true);
   });
 
-  it('holds the values snapshot-guard.service passes as flags', () => {
-    const exec =
-      directives(readFileSync('deploy/systemd/snapshot-guard.service', 'utf8')).get('ExecStart')?.[0] ?? '';
-    for (const [key, value] of Object.entries(config)) {
-      if (key === 'key-file' || key === 'metrics-addr') continue; // credential path and ${…} in the unit
-      expect(exec, key).toContain(value === true ? `--${key}` : `--${key} ${String(value)}`);
+  it('is what snapshot-guard.service runs with: the unit passes none of its settings as a flag', () => {
+    // A flag would silently win over an operator's edit of the file.
+    const unit = readFileSync('deploy/systemd/snapshot-guard.service', 'utf8');
+    const exec = directives(unit).get('ExecStart')?.[0] ?? '';
+    for (const key of Object.keys(config)) expect(exec, key).not.toContain(`--${key}`);
+    expect(exec).toContain('--config %d/snapshot-guard.yaml');
+    expect(unit).not.toMatch(/^Environment=SNAPSHOT_GUARD_/m);
+  });
+
+  it("names a dir and an out inside the unit's ReadWritePaths=, and no key file (the units pass a private copy)", () => {
+    const writable = (
+      directives(readFileSync('deploy/systemd/snapshot-guard.service', 'utf8')).get('ReadWritePaths')?.[0] ??
+      ''
+    ).split(' ');
+    for (const key of ['dir', 'out']) {
+      const path = String(config[key]);
+      expect(
+        writable.some((w) => path === w || path.startsWith(`${w}/`)),
+        `${key}: ${path}`,
+      ).toBe(true);
     }
-    expect(config['metrics-addr']).toBe(
-      /^Environment=SNAPSHOT_GUARD_METRICS_ADDR=(.*)$/m.exec(
-        readFileSync('deploy/systemd/snapshot-guard.service', 'utf8'),
-      )?.[1],
-    );
+    expect(config['key-file']).toBeUndefined();
   });
 });
 

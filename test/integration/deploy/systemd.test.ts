@@ -183,14 +183,11 @@ describe('systemd units, as written', () => {
     expect(main.get('Restart')).toEqual(['on-failure']);
     expect(main.get('ReadWritePaths')).toEqual(['/var/lib/dragonfly/snapshots /var/lib/snapshot-guard']);
     const exec = main.get('ExecStart')?.[0] ?? '';
-    expect(exec).toMatch(/^\/usr\/bin\/snapshot-guard watch /);
-    expect(exec).toContain('--dir /var/lib/dragonfly/snapshots');
-    expect(exec).toContain('--out /var/lib/snapshot-guard/sealed');
-    expect(exec).toContain('--allow-group-access');
-    expect(exec).toContain('--metrics-addr ${SNAPSHOT_GUARD_METRICS_ADDR}');
-    expect(exec).toContain('--verify-every 6h');
-    expect(exec).toMatch(/\$SNAPSHOT_GUARD_ARGS \$SNAPSHOT_GUARD_WATCH_ARGS$/);
-    expect(main.get('Environment')).toEqual(['SNAPSHOT_GUARD_METRICS_ADDR=127.0.0.1:9464']);
+    // Everything else (directories, retention, verification, metrics address) is in the config file.
+    expect(exec).toBe(
+      '/usr/bin/snapshot-guard watch --config %d/snapshot-guard.yaml --key-file %d/snapshot-guard.key $SNAPSHOT_GUARD_ARGS $SNAPSHOT_GUARD_WATCH_ARGS',
+    );
+    expect(main.get('Environment')).toBeUndefined();
   });
 
   it('the packaged config file passes `config check`, for every command and for watch', async () => {

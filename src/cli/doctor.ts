@@ -18,7 +18,9 @@ import { SnapshotUnreadableError } from '../snapshots/source-changed.js';
 import { assertReadable } from '../snapshots/stable-source.js';
 import { NoStoreError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
+import { checkChain, type ChainLink } from '../store/chain.js';
 import { unwrapSetKey } from '../store/sealed-set.js';
+import { claimedPrevious } from '../store/set-info.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { auditSummary } from '../audit/summary.js';
@@ -138,6 +140,7 @@ async function checkSealed(r: Report, out: Store, keyring: Keyring, canOpen: boo
     ? `last verified ${status.verifiedAt}: ${status.ok ? 'ok' : `FAILED (${status.error ?? ''})`}`
     : 'never verified';
   r.line(status && !status.ok ? 'FAIL' : 'ok', `${ids.length} sealed set(s); newest ${newest}, ${verified}`);
+  await checkSetChain(r, out, ids);
   if (!canOpen) {
     r.line('ok', `the newest set was not opened: this write-only host holds no key that can open sets`);
     return;
@@ -152,6 +155,20 @@ async function checkSealed(r: Report, out: Store, keyring: Keyring, canOpen: boo
   } catch (err) {
     r.line('FAIL', `cannot unwrap the newest set: ${errorMessage(err)}`);
   }
+}
+
+/** The chain of sets, from set.json (a hint: `verify --all` checks the authenticated links). */
+async function checkSetChain(r: Report, out: Store, ids: string[]): Promise<void> {
+  const links: ChainLink[] = [];
+  for (const id of ids)
+    links.push({ setId: id, previous: claimedPrevious(await out.readInfo(id).catch(() => undefined)) });
+  const { breaks } = await checkChain(out, ids, links);
+  for (const b of breaks) r.line('FAIL', `${b.message} (link from set.json, not authenticated)`);
+  if (breaks.length === 0)
+    r.line(
+      'ok',
+      `the chain of ${ids.length} sealed set(s) has no gap and no replaced set (links from set.json, not authenticated; full check: snapshot-guard verify --all)`,
+    );
 }
 
 export function doctorCommand(): Command {

@@ -27,6 +27,7 @@ describe('doctor', () => {
     expect(out).toMatch(/^ok {4}keys can wrap and unwrap a data key: local key/m);
     expect(out).toMatch(/1 sealed set\(s\); newest \d{8}T\d{6}\.\d{3}Z_dump, last verified .*: ok/);
     expect(out).toMatch(/the newest set's data key unwraps/);
+    expect(out).toMatch(/^ok {4}the chain of 1 sealed set\(s\) has no gap and no replaced set/m);
     expect(out).toMatch(/all checks passed\n$/);
   });
 

@@ -134,6 +134,16 @@ describe('the chain of sealed sets', () => {
     const listed = JSON.parse(r.stdout.toString()) as { setId: string; problems: string[] }[];
     expect(listed.find((s) => s.setId === c)?.problems.some((p) => p.includes(`names ${b}`))).toBe(true);
 
+    // doctor, the 3 a.m. check, says so too (links from set.json) and fails.
+    r = await runCli(['doctor', '--dir', ws.df, '--out', ws.out, '--key-file', ws.keyFile]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.toString()).toMatch(
+      new RegExp(
+        `^FAIL {2}set ${c} names ${b} as the set sealed before it, but ${b} is gone.*not authenticated`,
+        'm',
+      ),
+    );
+
     // Without a key (completeness only), the links from set.json are checked as well.
     const id = ageKeygen(ws.root, 'identity.txt');
     r = await runCli(['verify', '--from', ws.out, '--all', '--age-recipient', id.recipient]);

@@ -3,12 +3,12 @@
  * and the RSS curve, prints both tables with a figure in every row and writes the same figures as
  * JSON. It proves the script works, not that anything is fast: no rate or size is asserted.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { runBenchScript } from '../../helpers/bench-script.js';
 import { PROJECT_ROOT } from '../../helpers/cli.js';
 
 let dir: string | undefined;
@@ -17,31 +17,12 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function runBacklog(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench', 'backlog.mjs'), ...args], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 it('bench/backlog.mjs --quick prints the rate and RSS tables and writes them as JSON', async () => {
   if (!existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js')))
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sg-backlog-smoke-'));
   const json = join(dir, 'backlog.json');
-  const res = await runBacklog(['--quick', '--dir', dir, '--json', json]);
+  const res = await runBenchScript('backlog.mjs', ['--quick', '--dir', dir, '--json', json]);
   expect(res.code, res.stderr).toBe(0);
   for (const n of [20, 60]) {
     expect(res.stdout).toMatch(new RegExp(String.raw`^${n}\s+at start\s+${n}\s+\d+\.\d\s+\d+\.\d$`, 'm'));

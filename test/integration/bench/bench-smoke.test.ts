@@ -4,37 +4,12 @@
  * anything is fast: no timing is asserted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBenchScript } from '../../helpers/bench-script.js';
 import { PROJECT_ROOT } from '../../helpers/cli.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBench(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench', 'run.mjs'), ...args], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const NUM = String.raw`\d+\.\d+`;
 /**
@@ -84,7 +59,15 @@ describe('bench/run.mjs --quick', () => {
     dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sg-bench-smoke-'));
     jsonDir = await mkdtemp(join(tmpdir(), 'sg-bench-json-'));
     const json = join(jsonDir, 'figures.json');
-    const res = await runBench(['--quick', '--only', 'encrypt,decrypt', '--dir', dir, '--json', json]);
+    const res = await runBenchScript('run.mjs', [
+      '--quick',
+      '--only',
+      'encrypt,decrypt',
+      '--dir',
+      dir,
+      '--json',
+      json,
+    ]);
     expect(res.code, res.stderr).toBe(0);
     const out = res.stdout;
     expect(out).toMatch(/64\.0 MiB of random bytes/);

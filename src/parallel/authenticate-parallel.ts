@@ -10,12 +10,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { IntegrityError } from '../errors.js';
-import { MAX_SEGMENTS, STREAM_HEADER_LENGTH } from '../format/limits.js';
-import { payloadKeyFromStreamHeader } from '../format/payload.js';
-import { geometryForPayload } from '../format/segments.js';
 import { checkHeaderOf, type AuthenticatedFile } from '../files/authenticate.js';
 import { fileError, readHeaderAt } from '../files/encrypted-file.js';
 import { READ_CHUNK } from '../io/durable.js';
+import { openPayload } from './parallel-file.js';
 import { batchFor, runRanges } from './run-ranges.js';
 import { runSegmentRange } from './segment-range.js';
 
@@ -62,16 +60,10 @@ export async function authenticatePathParallel(
     throw fileError(err, path, 'read');
   });
   try {
-    const payloadStart = header.raw.length;
-    const encryptedBytes = (await input.stat()).size;
-    const geometry = geometryForPayload(encryptedBytes - payloadStart, header.segmentSize);
-    if (!geometry) return fail('truncated or cut inside a segment tag (its length fits no payload)');
-    if (geometry.count > MAX_SEGMENTS) fail('too many segments');
-    const streamHeader = Buffer.alloc(STREAM_HEADER_LENGTH);
-    await input.read(streamHeader, 0, STREAM_HEADER_LENGTH, payloadStart);
-    const segmentKey = payloadKeyFromStreamHeader(
-      streamHeader,
-      { dataKey, associatedData: header.associatedData },
+    const { payloadStart, encryptedBytes, geometry, streamHeader, segmentKey } = await openPayload(
+      input,
+      header,
+      dataKey,
       path,
     );
     const base = {

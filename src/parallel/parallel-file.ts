@@ -132,6 +132,40 @@ function writeToStream(stream: NodeJS.WritableStream, data: Buffer): Promise<voi
 }
 
 /** Authenticates and decrypts `inPath` (whose parsed header is given) into a new file `outPath`. */
+/**
+ * The payload of an open encrypted file: where it starts, its segment geometry (from the file's size)
+ * and the key of its segments (from its stream header). Throws IntegrityError naming `what`.
+ */
+export async function openPayload(
+  input: FileHandle,
+  header: ParsedHeader,
+  dataKey: Uint8Array,
+  what: string,
+): Promise<{
+  payloadStart: number;
+  encryptedBytes: number;
+  geometry: NonNullable<ReturnType<typeof geometryForPayload>>;
+  streamHeader: Buffer;
+  segmentKey: ReturnType<typeof payloadKeyFromStreamHeader>;
+}> {
+  const fail = (m: string): never => {
+    throw new IntegrityError(`${what}: ${m}`);
+  };
+  const payloadStart = header.raw.length;
+  const encryptedBytes = (await input.stat()).size;
+  const geometry = geometryForPayload(encryptedBytes - payloadStart, header.segmentSize);
+  if (!geometry) return fail('truncated or cut inside a segment tag (its length fits no payload)');
+  if (geometry.count > MAX_SEGMENTS) fail('too many segments');
+  const streamHeader = Buffer.alloc(STREAM_HEADER_LENGTH);
+  await input.read(streamHeader, 0, STREAM_HEADER_LENGTH, payloadStart);
+  const segmentKey = payloadKeyFromStreamHeader(
+    streamHeader,
+    { dataKey, associatedData: header.associatedData },
+    what,
+  );
+  return { payloadStart, encryptedBytes, geometry, streamHeader, segmentKey };
+}
+
 export async function decryptPathParallel(
   inPath: string,
   header: ParsedHeader,
@@ -150,17 +184,7 @@ export async function decryptPathParallel(
   }
   const input = await open(inPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const payloadStart = header.raw.length;
-    const geometry = geometryForPayload((await input.stat()).size - payloadStart, header.segmentSize);
-    if (!geometry) return fail('truncated or cut inside a segment tag (its length fits no payload)');
-    if (geometry.count > MAX_SEGMENTS) fail('too many segments');
-    const streamHeader = Buffer.alloc(STREAM_HEADER_LENGTH);
-    await input.read(streamHeader, 0, STREAM_HEADER_LENGTH, payloadStart);
-    const segmentKey = payloadKeyFromStreamHeader(
-      streamHeader,
-      { dataKey, associatedData: header.associatedData },
-      opts.what,
-    );
+    const { payloadStart, geometry, segmentKey } = await openPayload(input, header, dataKey, opts.what);
     await intoNewFile(outPath, (output) =>
       runRanges(
         {

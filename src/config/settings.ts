@@ -202,7 +202,8 @@ export const SETTINGS = {
     help: 'files worked on at once',
     helpFor: {
       watch: 'files of a set encrypted at once; idle cores split a file of 64 MiB or more',
-      restore: 'files decrypted at once (when no file is split between threads)',
+      restore:
+        'files decrypted at once, each on a thread of its own on this host (when no file is split between threads)',
       verify: 'files verified at once',
       rewrap: 'files rewritten at once',
     },
@@ -371,7 +372,10 @@ export const COMMAND_REQUIRED = {
 
 /** Per-subcommand --help descriptions of defaults that differ from the setting's own. */
 export const DEFAULT_HELP_FOR: Partial<Record<CommandName, Partial<Record<SettingKey, string>>>> = {
-  restore: { threads: 'one per CPU (up to 8) for a set of one file of 64 MiB or more, else 1' },
+  restore: {
+    threads:
+      'a set of several files on this host: one thread per file (--parallelism at once); a set of one file of 64 MiB or more: one per CPU (up to 8); else 1',
+  },
 };
 
 /** "keep-last" → "keepLast". */

@@ -1,6 +1,6 @@
 /**
- * The CPU-heavy per-file steps of sealing — encrypting a snapshot file into staging and authenticating
- * a staged file — as plain data in, plain data out, so they can run in worker threads (one file per
+ * The CPU-heavy per-file steps of sealing and restoring — encrypting a snapshot file into staging,
+ * authenticating a staged file, decrypting a sealed file — as plain data in, plain data out, so they can run in worker threads (one file per
  * core: Node's crypto runs on the thread that calls it) or inline.
  */
 import { encryptToNewFile } from '../files/encrypted-file.js';
@@ -11,6 +11,7 @@ import { openStable, stableSource } from '../snapshots/stable-source.js';
 import { authenticatePath, type AuthenticatedFile } from '../files/authenticate.js';
 import { authenticatePathParallel } from './authenticate-parallel.js';
 import { encryptPathParallel } from './parallel-file.js';
+import { decryptPathHashed } from './decrypt-file.js';
 
 const inWorker = !isMainThread;
 
@@ -32,10 +33,22 @@ export interface AuthenticateJob {
   dataKey: Uint8Array;
 }
 
-export type FileJob = EncryptJob | AuthenticateJob;
-export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
+/** Restore: decrypt a local encrypted file into a new file, hashing its payload on the same read. */
+export interface DecryptJob {
+  kind: 'decrypt';
+  path: string;
+  name: string;
+  setId: string;
+  dataKey: Uint8Array;
+  out: string;
+}
 
-export async function runFileJob(job: FileJob): Promise<FileJobResult> {
+export type FileJob = EncryptJob | AuthenticateJob | DecryptJob;
+export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
+/** Bytes of plaintext done so far by a long job (decrypt only), reported now and then. */
+export type OnProgress = (bytes: number) => void;
+
+export async function runFileJob(job: FileJob, onProgress?: OnProgress): Promise<FileJobResult> {
   const dataKey = Buffer.from(job.dataKey);
   try {
     if (job.kind === 'encrypt') {
@@ -51,15 +64,20 @@ export async function runFileJob(job: FileJob): Promise<FileJobResult> {
         return { plaintextBytes: r.plaintextBytes };
       }
       // On a pool thread: the synchronous segment path (one reused 1 MiB buffer, small output pieces)
-      // costs less CPU and memory than the async streaming one.
+      // costs less CPU and memory than the async streaming one, and reads each batch back and checks
+      // it right after writing it (still in the CPU's cache): the file comes back authenticated.
       const src = job.source;
       const r = await encryptPathParallel(src.path, job.out, target, {
         threads: 1,
         inline: true,
+        readBack: true,
         openInput: () => openStable(src),
       });
-      return { plaintextBytes: r.plaintextBytes };
+      if (r.payloadSha256 === undefined) throw new Error(`${job.out}: read back without a digest`);
+      return { plaintextBytes: r.plaintextBytes, payloadSha256: r.payloadSha256, encryptedBytes: r.bytes };
     }
+    if (job.kind === 'decrypt')
+      return await decryptPathHashed(job.path, job.name, job.setId, dataKey, job.out, onProgress);
     if (!inWorker) return await authenticatePath(job.path, job.name, job.setId, dataKey);
     return await authenticatePathParallel(job.path, job.name, job.setId, dataKey, false);
   } finally {

@@ -9,7 +9,8 @@ interface Request {
 }
 
 parentPort?.on('message', (req: Request) => {
-  runFileJob(req.job)
+  const onProgress = (bytes: number) => parentPort?.postMessage({ id: req.id, progress: bytes });
+  runFileJob(req.job, onProgress)
     .then((result) => parentPort?.postMessage({ id: req.id, ok: true, result }))
     .catch((err: unknown) => parentPort?.postMessage({ id: req.id, ok: false, error: serializeError(err) }))
     .finally(() => req.job.dataKey.fill(0));

@@ -6,17 +6,20 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runFileJob, type FileJob, type FileJobResult } from './file-jobs.js';
+import { runFileJob, type FileJob, type FileJobResult, type OnProgress } from './file-jobs.js';
 import { deserializeError, type SerializedError } from '../parallel/thread-errors.js';
 
 type Reply =
-  { id: number; ok: true; result: FileJobResult } | { id: number; ok: false; error: SerializedError };
+  | { id: number; ok: true; result: FileJobResult }
+  | { id: number; ok: false; error: SerializedError }
+  | { id: number; progress: number };
 
 const WORKER_URL = new URL('./file-worker.js', import.meta.url);
 
 interface Pending {
   resolve: (r: FileJobResult) => void;
   reject: (e: Error) => void;
+  onProgress?: OnProgress | undefined;
 }
 
 class PooledWorker {
@@ -28,6 +31,7 @@ class PooledWorker {
     this.worker = new Worker(fileURLToPath(WORKER_URL));
     this.worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
+      if ('progress' in reply) return p?.onProgress?.(reply.progress);
       this.pending.delete(reply.id);
       if (!p) return;
       if (reply.ok) p.resolve(reply.result);
@@ -46,10 +50,10 @@ class PooledWorker {
     return this.pending.size;
   }
 
-  run(job: FileJob): Promise<FileJobResult> {
+  run(job: FileJob, onProgress?: OnProgress): Promise<FileJobResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onProgress });
       this.worker.postMessage({ id, job });
     });
   }
@@ -65,12 +69,12 @@ export class FileWorkers {
   }
 
   /** Runs a job on an idle worker (started if needed), the least busy one, or inline when there is no pool. */
-  run<R extends FileJobResult>(job: FileJob): Promise<R> {
-    if (this.size === 0) return runFileJob(job) as Promise<R>;
+  run<R extends FileJobResult>(job: FileJob, onProgress?: OnProgress): Promise<R> {
+    if (this.size === 0) return runFileJob(job, onProgress) as Promise<R>;
     let w = this.workers.find((x) => x.load === 0);
     if (!w && this.workers.length < this.size) this.workers.push((w = new PooledWorker()));
     w ??= this.workers.reduce((best, x) => (x.load < best.load ? x : best));
-    return w.run(job) as Promise<R>;
+    return w.run(job, onProgress) as Promise<R>;
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,8 @@ import { geometryForPayload, geometryForPlaintext } from '../format/segments.js'
 import type { EncryptTarget } from '../files/encrypted-file.js';
 import { removeIfExists } from '../io/durable.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
-import { runRanges, WORKER_PATH } from './run-ranges.js';
+import { batchFor, runRanges, WORKER_PATH } from './run-ranges.js';
+import { FollowHash } from './follow-hash.js';
 
 /**
  * Below this, starting the threads costs about what they save (measured on 2 cores: a 16 MiB file
@@ -57,6 +58,12 @@ export interface ParallelOptions {
   shareMain?: boolean;
   /** Fixed randomness, for tests comparing against the streaming encoder only. */
   randomness?: PayloadRandomness;
+  /**
+   * Encrypting into a file: read every batch back right after writing it and check its tags, and hash
+   * the payload (the digest a manifest records) from what was read back: the file is authenticated in
+   * the same pass that writes it.
+   */
+  readBack?: boolean;
 }
 
 /**
@@ -68,7 +75,7 @@ export async function encryptPathParallel(
   outPath: string | NodeJS.WritableStream,
   target: EncryptTarget,
   opts: ParallelOptions,
-): Promise<{ bytes: number; plaintextBytes: number }> {
+): Promise<{ bytes: number; plaintextBytes: number; payloadSha256?: string }> {
   const input = await (opts.openInput ?? openReadOnly)(inPath);
   try {
     const before = await input.stat();
@@ -95,12 +102,24 @@ export async function encryptPathParallel(
           `${inPath} changed while it was being encrypted; encrypt it again once it is stable`,
         );
     };
+    let payloadSha256: string | undefined;
     if (typeof outPath === 'string') {
-      await intoNewFile(outPath, async (output) => {
-        await output.write(Buffer.concat([head, streamHeader]), 0, undefined, 0);
-        await runRanges({ ...task, outFd: output.fd, outBase: head.length }, opts);
-        await checkUnchanged();
-      });
+      const readBack = opts.readBack === true;
+      await intoNewFile(
+        outPath,
+        async (output) => {
+          await output.write(Buffer.concat([head, streamHeader]), 0, undefined, 0);
+          const batch = batchFor(header.segmentSize);
+          const follow = readBack
+            ? new FollowHash(output, head.length, geometry, batch, streamHeader)
+            : undefined;
+          const ranges = { ...task, outFd: output.fd, outBase: head.length, readBack };
+          await runRanges(ranges, { ...opts, ...(follow ? { onWritten: follow.written } : {}) });
+          await checkUnchanged();
+          payloadSha256 = await follow?.digest();
+        },
+        readBack,
+      );
     } else {
       // A closed pipe reports through the write callbacks; without a listener its 'error' event would crash.
       const ignore = () => undefined;
@@ -114,7 +133,8 @@ export async function encryptPathParallel(
         outPath.off('error', ignore);
       }
     }
-    return { bytes: head.length + geometry.payloadSize, plaintextBytes: before.size };
+    const bytes = head.length + geometry.payloadSize;
+    return { bytes, plaintextBytes: before.size, ...(payloadSha256 ? { payloadSha256 } : {}) };
   } finally {
     await input.close();
   }
@@ -206,11 +226,21 @@ export async function decryptPathParallel(
   }
 }
 
-/** Creates `path` (must not exist, 0600), lets `fill` write it, fsyncs; removes it on any failure. */
-async function intoNewFile(path: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
+/**
+ * Creates `path` (must not exist, 0600; `readable` to read it back too), lets `fill` write it, fsyncs;
+ * removes it on any failure.
+ */
+export async function intoNewFile(
+  path: string,
+  fill: (fh: FileHandle) => Promise<void>,
+  readable = false,
+): Promise<void> {
   const fh = await open(
     path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    (readable ? constants.O_RDWR : constants.O_WRONLY) |
+      constants.O_CREAT |
+      constants.O_EXCL |
+      constants.O_NOFOLLOW,
     0o600,
   );
   try {

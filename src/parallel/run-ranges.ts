@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { runSegmentRange, type SegmentRangeTask } from './segment-range.js';
+import { runSegmentRange, type OnWritten, type SegmentRangeTask } from './segment-range.js';
 import { deserializeError, type SerializedError } from './thread-errors.js';
 import type { WorkerInput } from './segment-worker.js';
 
@@ -29,30 +29,44 @@ export type WriteBatch = (data: Buffer) => Promise<void>;
 type Message =
   | { ok: true }
   | { ok: false; error: SerializedError }
-  | { batch: number; buffer: ArrayBuffer; length: number };
+  | { batch: number; buffer: ArrayBuffer; length: number }
+  | { written: number };
 
-export async function runRanges(
-  base: RangeBase,
-  opts: { threads: number; inline?: boolean; shareMain?: boolean },
-  writeBatch?: WriteBatch,
-): Promise<void> {
+export interface RangeOptions {
+  threads: number;
+  inline?: boolean;
+  shareMain?: boolean;
+  /**
+   * Sees each batch once it is in the output file: with its bytes as read back when the range ran on
+   * this thread, without (an empty buffer) when a worker thread wrote it.
+   */
+  onWritten?: OnWritten;
+}
+
+export async function runRanges(base: RangeBase, opts: RangeOptions, writeBatch?: WriteBatch): Promise<void> {
   const workers = Math.max(1, opts.threads);
   const batch = batchFor(base.geometry.segmentSize);
   const batches = Math.ceil(base.geometry.count / batch);
   const tasks = Array.from({ length: workers }, (_, worker) => ({ ...base, batch, worker, workers }));
-  if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch);
+  if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch, opts.onWritten);
 
   if (!writeBatch) {
     // shareMain: this thread takes the first share itself (one worker fewer: ~15 MiB and its start-up),
     // blocking its event loop meanwhile, which only a one-shot command with nothing else to do may.
     const [mine, others] = opts.shareMain ? [tasks[0], tasks.slice(1)] : [undefined, tasks];
+    const reportWritten = opts.onWritten !== undefined;
     const threads = others.map(
-      (task) => new Worker(WORKER_PATH, { workerData: { task } satisfies WorkerInput }),
+      (task) => new Worker(WORKER_PATH, { workerData: { task, reportWritten } satisfies WorkerInput }),
     );
+    const none = Buffer.alloc(0);
+    for (const t of threads)
+      t.on('message', (m: Message) => {
+        if ('written' in m) opts.onWritten?.(m.written, none);
+      });
     try {
       const done = Promise.all(threads.map(finished));
       done.catch(() => undefined); // observed below, or moot when this thread's share failed
-      if (mine) runSegmentRange(mine);
+      if (mine) runSegmentRange(mine, undefined, undefined, opts.onWritten);
       await done;
     } finally {
       await Promise.all(threads.map((t) => t.terminate()));
@@ -76,9 +90,14 @@ export async function runRanges(
 }
 
 /** One range after another on this thread (tests from TypeScript sources, where no worker script exists). */
-async function runInline(tasks: SegmentRangeTask[], batches: number, writeBatch?: WriteBatch): Promise<void> {
+async function runInline(
+  tasks: SegmentRangeTask[],
+  batches: number,
+  writeBatch?: WriteBatch,
+  onWritten?: OnWritten,
+): Promise<void> {
   if (!writeBatch) {
-    for (const t of tasks) runSegmentRange(t);
+    for (const t of tasks) runSegmentRange(t, undefined, undefined, onWritten);
     return;
   }
   const got = new Map<number, Buffer>();

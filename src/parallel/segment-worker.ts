@@ -13,6 +13,8 @@ export interface WorkerInput {
   /** Where written batch buffers come back; with it, `signal[task.worker]` is bumped after each return. */
   returns?: MessagePort;
   signal?: Int32Array;
+  /** Tell the main thread each batch number once it is in the output file (and read back, with readBack). */
+  reportWritten?: boolean;
 }
 
 export const AHEAD = 2;
@@ -41,9 +43,15 @@ function streamSink(task: SegmentRangeTask, returns: MessagePort, signal: Int32A
   };
 }
 
-const { task, returns, signal } = workerData as WorkerInput;
+const { task, returns, signal, reportWritten } = workerData as WorkerInput;
 try {
-  runSegmentRange(task, returns && signal ? streamSink(task, returns, signal) : undefined);
+  const onWritten = reportWritten ? (written: number) => parentPort?.postMessage({ written }) : undefined;
+  runSegmentRange(
+    task,
+    returns && signal ? streamSink(task, returns, signal) : undefined,
+    undefined,
+    onWritten,
+  );
   parentPort?.postMessage({ ok: true });
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: serializeError(err) });

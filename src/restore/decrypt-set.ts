@@ -13,6 +13,8 @@ import { decryptFile } from '../format/file.js';
 import type { ParsedHeader } from '../format/header.js';
 import type { Manifest, ManifestFile } from '../format/manifest.js';
 import { decryptPathParallel } from '../parallel/parallel-file.js';
+import type { FileWorkers } from '../parallel/file-workers.js';
+import type { AuthenticatedFile } from '../files/authenticate.js';
 import { readHeaderFrom, type OpenBytes } from '../files/authenticate.js';
 import { fileError } from '../files/encrypted-file.js';
 import { writeNewFile } from '../io/durable.js';
@@ -121,6 +123,43 @@ async function decryptEntryInThreads(
   if (decrypted.status !== 'fulfilled') return; // (narrowing only: handled above)
   if (entry.size > reported) onPlaintext(entry.size - reported);
   checkAgainstManifest(path, entry, decrypted.value, hash.digest('hex'));
+}
+
+/**
+ * Decrypts one file of a set kept on this host on a thread of the file-job pool, in one read (hash,
+ * check, decrypt, write: parallel/decrypt-file.ts), so the files of a set use every core. The same
+ * checks as decryptEntry; progress arrives now and then from the thread.
+ */
+export async function decryptEntryOnPool(
+  workers: FileWorkers,
+  store: Store,
+  manifest: Manifest,
+  entry: ManifestFile,
+  dataKey: Buffer,
+  tmp: string,
+  onPlaintext: (bytes: number) => void,
+): Promise<void> {
+  const encName = encryptedNameFor(entry.name);
+  const path = store.where(manifest.setId, encName);
+  const localPath = store.localPath(manifest.setId, encName);
+  if (localPath === undefined) throw new Error(`${path}: only a file on this host is decrypted on the pool`);
+  let reported = 0;
+  // Ciphertext is a little longer than plaintext: never report more than the file holds.
+  const report = (bytes: number) => {
+    const step = Math.min(bytes, entry.size - reported);
+    reported += step;
+    if (step > 0) onPlaintext(step);
+  };
+  const done = await workers
+    .run<AuthenticatedFile>(
+      { kind: 'decrypt', path: localPath, name: entry.name, setId: manifest.setId, dataKey, out: tmp },
+      report,
+    )
+    .catch((err: unknown) => {
+      throw err instanceof IntegrityError ? err : ioError(err, path, tmp);
+    });
+  report(entry.size - reported);
+  checkAgainstManifest(path, entry, done.plaintextBytes, done.payloadSha256);
 }
 
 /** The size and payload digest the (authenticated) manifest recorded for this file. */

@@ -57,6 +57,7 @@ async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>)
   const start = performance.now();
   const out = await fn();
   cfg.observer.stageFinished(stage, (performance.now() - start) / 1000);
+    process.stderr.write(`TIMING ${stage} ${((performance.now() - start) / 1000).toFixed(3)}\n`);
   return out;
 }
 
@@ -107,10 +108,11 @@ async function* once(buf: Buffer): AsyncGenerator<Buffer> {
 }
 
 /**
- * Encrypts one file into the staged set: by a worker thread into a local path (authenticated by reading
- * it back before publishing), or streamed to a remote store. A streamed file is hashed on its way out,
- * so the manifest records the digest of exactly what was sent; the committed set is read back and
- * authenticated in full after publishing (verifyRemote).
+ * Encrypts one file into the staged set: by worker threads into a local path, which read each batch
+ * back from the file and check it right after writing it and hash the payload from what they read
+ * back (returned here); or streamed to a remote store. A streamed file is hashed on its way out, so
+ * the manifest records the digest of exactly what was sent; the committed set is read back and
+ * authenticated in full after publishing (verifyRemote). Undefined: not read back yet (no pool).
  */
 async function encryptInto(
   staged: StagedSet,
@@ -122,13 +124,20 @@ async function encryptInto(
   const name = encryptedNameFor(file.name);
   const out = staged.localPath(name);
   if (out !== undefined) {
+    // Authenticated as it is written (each batch read back from the file and checked) when encrypted
+    // by threads; inline (no pool) it is read back after, by authenticateStaged.
+    let r: AuthenticatedFile | { plaintextBytes: number };
     // A large file with cores to spare (a single dump.rdb, say) is split between threads by segments.
     if (threads > 1 && file.size >= PARALLEL_MIN_BYTES) {
-      await encryptPathParallel(file.path, out, target, { threads, openInput: () => openStable(file) });
+      const opts = { threads, readBack: true, openInput: () => openStable(file) };
+      const done = await encryptPathParallel(file.path, out, target, opts);
+      const { plaintextBytes, payloadSha256, bytes: encryptedBytes } = done;
+      r =
+        payloadSha256 === undefined ? { plaintextBytes } : { plaintextBytes, payloadSha256, encryptedBytes };
     } else {
-      await workers.run({ kind: 'encrypt', source: file, out, ...target });
+      r = await workers.run({ kind: 'encrypt', source: file, out, ...target });
     }
-    return undefined;
+    return 'payloadSha256' in r ? r : undefined;
   }
   const header = {
     version: FORMAT_VERSION,
@@ -220,8 +229,8 @@ export async function encryptAndPublish(
           encryptInto(staged, file, target(file.name), workers, threadsPerFile),
         ),
       );
-      // Read every staged file back and authenticate it; the digests recorded in the manifest come from
-      // this read-back, so what is published is exactly what was verified.
+      // Every staged file is read back and authenticated (while it was written, or now); the digests
+      // recorded in the manifest come from this read-back, so what is published is what was verified.
       sealed = await timed(cfg, 'verify', () =>
         mapLimit(set.files, cfg.parallelism, async (file) => {
           const i = set.files.indexOf(file);

@@ -109,8 +109,9 @@ describe('damaged sealed sets', () => {
       await mkdir(ws.target, { mode: 0o700 });
       await writeFile(join(ws.target, 'unrelated.txt'), 'keep me');
       const before = await snapshotOfDir(ws.target);
-      // Streaming, and with the files' segments split between worker threads.
-      for (const threads of ['1', '3']) {
+      // Automatic (the files side by side on pool threads), streaming, and with each file's segments
+      // split between worker threads.
+      for (const threads of ['auto', '1', '3']) {
         const restore = await runCli([
           'restore',
           '--from',
@@ -121,8 +122,7 @@ describe('damaged sealed sets', () => {
           ws.target,
           '--key-file',
           ws.keyA,
-          '--threads',
-          threads,
+          ...(threads === 'auto' ? [] : ['--threads', threads]),
         ]);
         expect(restore.code, `--threads ${threads}`).toBe(3);
         const lines = restore.stderr

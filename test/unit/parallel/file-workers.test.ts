@@ -3,7 +3,7 @@
  * errors cross the thread boundary with their class names and errno codes intact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile, stat, rename } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile, stat, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,9 +42,9 @@ describe('file jobs in worker threads', () => {
     const files = await Promise.all(
       [0, 1, 2].map((i) => snapshotFile(`f${i}.rdb`, randomBytes(300_000 + i))),
     );
-    await Promise.all(
+    const encrypted = await Promise.all(
       files.map((f) =>
-        workers.run({
+        workers.run<{ plaintextBytes: number; payloadSha256: string }>({
           kind: 'encrypt',
           source: f,
           out: `${f.path}.sg`,
@@ -68,6 +68,40 @@ describe('file jobs in worker threads', () => {
     );
     expect(checked.map((c) => c.plaintextBytes)).toEqual([300_000, 300_001, 300_002]);
     for (const c of checked) expect(c.payloadSha256).toMatch(/^[0-9a-f]{64}$/);
+    // A pool thread reads each batch back as it writes it: the same figures as the separate read-back.
+    expect(encrypted).toEqual(checked);
+  });
+
+  it('decrypts sealed files on pool threads: plaintext, digest and progress; nothing left on a failure', async () => {
+    const plain = randomBytes(40 * 1024 * 1024 + 5); // several progress reports (every 16 MiB)
+    const f = await snapshotFile('big.rdb', plain);
+    const job = { source: f, out: `${f.path}.sg`, context: context(f.name), dataKey, wrappedKeys };
+    const sealed = await workers.run<{ payloadSha256: string }>({
+      kind: 'encrypt',
+      ...job,
+      segmentSize: 65536,
+    });
+    const progress: number[] = [];
+    const decrypt = (out: string, key = dataKey, onProgress?: (n: number) => void) =>
+      workers.run<{ plaintextBytes: number; payloadSha256: string }>(
+        { kind: 'decrypt', path: `${f.path}.sg`, name: f.name, setId: 's', dataKey: key, out },
+        onProgress,
+      );
+    const done = await decrypt(join(dir, 'big.out'), dataKey, (n) => progress.push(n));
+    expect(done).toMatchObject({ plaintextBytes: plain.length, payloadSha256: sealed.payloadSha256 });
+    expect((await readFile(join(dir, 'big.out'))).equals(plain)).toBe(true);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual((await stat(`${f.path}.sg`)).size);
+
+    await expect(decrypt(join(dir, 'wrong-key.out'), randomBytes(32))).rejects.toMatchObject({
+      name: 'IntegrityError',
+    });
+    const fh = await open(`${f.path}.sg`, 'r+');
+    await fh.write(Buffer.from([0x55]), 0, 1, 30 * 1024 * 1024); // inside a segment far from the start
+    await fh.close();
+    await expect(decrypt(join(dir, 'flipped.out'))).rejects.toThrow(/authentication failed in segment/);
+    for (const n of ['wrong-key.out', 'flipped.out'])
+      await expect(stat(join(dir, n))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps error classes and errno codes across the thread boundary', async () => {

@@ -1,6 +1,7 @@
 /**
- * The CPU-heavy per-file steps of sealing and restoring — encrypting a snapshot file into staging,
- * authenticating a staged file, decrypting a sealed file — as plain data in, plain data out, so they can run in worker threads (one file per
+ * The CPU-heavy per-file steps of sealing and restoring — encrypting a snapshot file into staging
+ * (and, on a pool thread, authenticating it as it is written), decrypting a sealed file — as plain
+ * data in, plain data out, so they can run in worker threads (one file per
  * core: Node's crypto runs on the thread that calls it) or inline.
  */
 import { encryptToNewFile } from '../files/encrypted-file.js';
@@ -8,8 +9,7 @@ import type { EncryptionContext, WrappedKey } from '../format/header.js';
 import type { SnapshotFile } from '../snapshots/scan.js';
 import { isMainThread } from 'node:worker_threads';
 import { openStable, stableSource } from '../snapshots/stable-source.js';
-import { authenticatePath, type AuthenticatedFile } from '../files/authenticate.js';
-import { authenticatePathParallel } from './authenticate-parallel.js';
+import type { AuthenticatedFile } from '../files/authenticate.js';
 import { encryptPathParallel } from './parallel-file.js';
 import { decryptPathHashed } from './decrypt-file.js';
 
@@ -25,14 +25,6 @@ export interface EncryptJob {
   segmentSize: number;
 }
 
-export interface AuthenticateJob {
-  kind: 'authenticate';
-  path: string;
-  name: string;
-  setId: string;
-  dataKey: Uint8Array;
-}
-
 /** Restore: decrypt a local encrypted file into a new file, hashing its payload on the same read. */
 export interface DecryptJob {
   kind: 'decrypt';
@@ -43,7 +35,7 @@ export interface DecryptJob {
   out: string;
 }
 
-export type FileJob = EncryptJob | AuthenticateJob | DecryptJob;
+export type FileJob = EncryptJob | DecryptJob;
 export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
 /** Bytes of plaintext done so far by a long job (decrypt only), reported now and then. */
 export type OnProgress = (bytes: number) => void;
@@ -76,10 +68,7 @@ export async function runFileJob(job: FileJob, onProgress?: OnProgress): Promise
       if (r.payloadSha256 === undefined) throw new Error(`${job.out}: read back without a digest`);
       return { plaintextBytes: r.plaintextBytes, payloadSha256: r.payloadSha256, encryptedBytes: r.bytes };
     }
-    if (job.kind === 'decrypt')
-      return await decryptPathHashed(job.path, job.name, job.setId, dataKey, job.out, onProgress);
-    if (!inWorker) return await authenticatePath(job.path, job.name, job.setId, dataKey);
-    return await authenticatePathParallel(job.path, job.name, job.setId, dataKey, false);
+    return await decryptPathHashed(job.path, job.name, job.setId, dataKey, job.out, onProgress);
   } finally {
     dataKey.fill(0);
   }

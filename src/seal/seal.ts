@@ -22,7 +22,6 @@ import type { WrappedKey } from '../keys/provider.js';
 import type { PipelineObserver, SealStage } from '../observe/observer.js';
 import { FileWorkers } from '../parallel/file-workers.js';
 import { encryptPathParallel, PARALLEL_MIN_BYTES } from '../parallel/parallel-file.js';
-import { authenticatePathParallel } from '../parallel/authenticate-parallel.js';
 import type { SnapshotFile, SnapshotSet } from '../snapshots/scan.js';
 import { destroyAside, moveAside, type ShredMode } from '../snapshots/shred.js';
 import { assertReadable, openStable, stableSource } from '../snapshots/stable-source.js';
@@ -31,7 +30,7 @@ import { MANIFEST_CONTEXT_NAME, MANIFEST_FILE, encryptedNameFor } from '../store
 import { checkPublishedFiles, openWithKey, verifyUploaded } from '../store/sealed-set.js';
 import type { SetInfo } from '../store/set-info.js';
 import type { StagedSet, Store } from '../store/store.js';
-import type { AuthenticatedFile } from '../files/authenticate.js';
+import { authenticatePath, type AuthenticatedFile } from '../files/authenticate.js';
 import type { EncryptTarget } from '../files/encrypted-file.js';
 import { mapLimit } from '../util/map-limit.js';
 import { crashPoint } from '../io/crash-points.js';
@@ -57,7 +56,7 @@ async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>)
   const start = performance.now();
   const out = await fn();
   cfg.observer.stageFinished(stage, (performance.now() - start) / 1000);
-    process.stderr.write(`TIMING ${stage} ${((performance.now() - start) / 1000).toFixed(3)}\n`);
+  process.stderr.write(`TIMING ${stage} ${((performance.now() - start) / 1000).toFixed(3)}\n`);
   return out;
 }
 
@@ -166,26 +165,15 @@ async function encryptInto(
   return { plaintextBytes, payloadSha256: payload.digest('hex'), encryptedBytes };
 }
 
-/** Authenticates one staged file (read back from where it was written). */
+/** Authenticates one staged file that was encrypted without pool threads, in a second read. */
 function authenticateStaged(
   staged: StagedSet,
   file: SnapshotFile,
   dataKey: Buffer,
-  workers: FileWorkers,
-  threads: number,
 ): Promise<AuthenticatedFile> {
   const path = staged.localPath(encryptedNameFor(file.name));
   if (path === undefined) throw new Error(`${file.name}: a streamed file is verified after publishing`);
-  // Split like its encryption: a thread checks the segments' tags while this one hashes the payload.
-  if (threads > 1 && file.size >= PARALLEL_MIN_BYTES)
-    return authenticatePathParallel(path, file.name, staged.setId, dataKey);
-  return workers.run<AuthenticatedFile>({
-    kind: 'authenticate',
-    path,
-    name: file.name,
-    setId: staged.setId,
-    dataKey,
-  });
+  return authenticatePath(path, file.name, staged.setId, dataKey);
 }
 
 /**
@@ -234,8 +222,7 @@ export async function encryptAndPublish(
       sealed = await timed(cfg, 'verify', () =>
         mapLimit(set.files, cfg.parallelism, async (file) => {
           const i = set.files.indexOf(file);
-          const checked =
-            streamed[i] ?? (await authenticateStaged(staged, file, key.plaintext, workers, threadsPerFile));
+          const checked = streamed[i] ?? (await authenticateStaged(staged, file, key.plaintext));
           if (checked.plaintextBytes !== file.size) {
             throw new IntegrityError(
               `${cfg.store.where(setId, encryptedNameFor(file.name))}: read back ${checked.plaintextBytes} bytes, expected ${file.size}`,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT } from '../../helpers/cli.js';
+import { authenticatePath, type AuthenticatedFile } from '../../../src/files/authenticate.js';
 import type { FileWorkers as FileWorkersType } from '../../../src/parallel/file-workers.js';
 import type { SnapshotFile } from '../../../src/snapshots/scan.js';
 
@@ -38,7 +39,7 @@ async function snapshotFile(name: string, bytes: Buffer): Promise<SnapshotFile> 
 const context = (fileName: string) => ({ instance: 'i', setId: 's', fileName, createdAtMs: 1 });
 
 describe('file jobs in worker threads', () => {
-  it('encrypts and authenticates files in parallel workers', async () => {
+  it('encrypts files in parallel workers, authenticated as they are written', async () => {
     const files = await Promise.all(
       [0, 1, 2].map((i) => snapshotFile(`f${i}.rdb`, randomBytes(300_000 + i))),
     );
@@ -55,20 +56,11 @@ describe('file jobs in worker threads', () => {
         }),
       ),
     );
+    // A pool thread reads each batch back as it writes it: the same figures as a separate read-back.
     const checked = await Promise.all(
-      files.map((f) =>
-        workers.run<{ plaintextBytes: number; payloadSha256: string }>({
-          kind: 'authenticate',
-          path: `${f.path}.sg`,
-          name: f.name,
-          setId: 's',
-          dataKey,
-        }),
-      ),
+      files.map((f) => authenticatePath(`${f.path}.sg`, f.name, 's', dataKey)),
     );
     expect(checked.map((c) => c.plaintextBytes)).toEqual([300_000, 300_001, 300_002]);
-    for (const c of checked) expect(c.payloadSha256).toMatch(/^[0-9a-f]{64}$/);
-    // A pool thread reads each batch back as it writes it: the same figures as the separate read-back.
     expect(encrypted).toEqual(checked);
   });
 
@@ -76,7 +68,7 @@ describe('file jobs in worker threads', () => {
     const plain = randomBytes(40 * 1024 * 1024 + 5); // several progress reports (every 16 MiB)
     const f = await snapshotFile('big.rdb', plain);
     const job = { source: f, out: `${f.path}.sg`, context: context(f.name), dataKey, wrappedKeys };
-    const sealed = await workers.run<{ payloadSha256: string }>({
+    const sealed = await workers.run<AuthenticatedFile>({
       kind: 'encrypt',
       ...job,
       segmentSize: 65536,
@@ -133,13 +125,15 @@ describe('file jobs in worker threads', () => {
         segmentSize: 4096,
       }),
     ).rejects.toMatchObject({ code: 'ENOENT' });
+    const k = await snapshotFile('k.rdb', randomBytes(1000));
     await expect(
       workers.run({
-        kind: 'authenticate',
+        kind: 'decrypt',
         path: join(dir, 'f0.rdb.sg'),
         name: 'f0.rdb',
         setId: 's',
         dataKey: randomBytes(32),
+        out: `${k.path}.out`,
       }),
     ).rejects.toMatchObject({ name: 'IntegrityError' });
   });

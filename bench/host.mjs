@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { rssMethod } from './proc.mjs';
+import { packageEnvironment } from './tools.mjs';
 import { GiB, sizeText } from './stats.mjs';
 
 function cpuModel() {
@@ -23,6 +24,11 @@ export function describeRun({ opts, ws, versions }) {
     `tools: ${Object.entries(versions)
       .map(([k, v]) => `${k} ${v}`)
       .join('; ')}`,
+    `environment of every tool (as snapshot-guard's package wrapper sets it): ${Object.keys(
+      packageEnvironment(),
+    )
+      .map((k) => `${k}=${process.env[k] ?? ''}`)
+      .join(' ')}`,
     `times are wall clock from process start to exit; peak RSS by ${rssMethod}`,
     '',
   ].join('\n');

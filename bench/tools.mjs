@@ -3,13 +3,25 @@
  * openssl enc -aes-256-ctr, and a bare Node aes-256-gcm stream (context, encryption only).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capture, onPath } from './proc.mjs';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The environment the installed package's wrapper (/usr/bin/snapshot-guard, from
+ * deploy/debian/snapshot-guard.sh) gives every run: glibc malloc settings. Read from the wrapper itself
+ * and applied to this process when the benchmark loads (a variable already set wins), so every tool
+ * compared runs with them and snapshot-guard is measured as installed.
+ */
+export function packageEnvironment() {
+  const wrapper = readFileSync(join(PROJECT_ROOT, 'deploy', 'debian', 'snapshot-guard.sh'), 'utf8');
+  return Object.fromEntries([...wrapper.matchAll(/^: "\$\{(\w+):=([^}]*)\}"$/gm)].map((m) => [m[1], m[2]]));
+}
+for (const [name, value] of Object.entries(packageEnvironment())) process.env[name] ??= value;
 export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'snapshot-guard');
 export const CLI_BUILT = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 

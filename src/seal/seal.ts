@@ -56,7 +56,6 @@ async function timed<T>(cfg: SealConfig, stage: SealStage, fn: () => Promise<T>)
   const start = performance.now();
   const out = await fn();
   cfg.observer.stageFinished(stage, (performance.now() - start) / 1000);
-  process.stderr.write(`TIMING ${stage} ${((performance.now() - start) / 1000).toFixed(3)}\n`);
   return out;
 }
 

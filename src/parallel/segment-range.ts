@@ -6,6 +6,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import {
+  checkSegmentTag,
   ciphertextOffset,
   decryptWholeSegment,
   encryptSegment,
@@ -88,7 +89,7 @@ export function runSegmentRange(
 
 /**
  * Reads segments [first, end) back from the output file into one reused buffer and checks each
- * segment's tag; returns the bytes read. Batches never overlap (offsets follow from the index alone),
+ * segment's tag (GHASH only: nothing to decrypt, see checkSegmentTag); returns the bytes read. Batches never overlap (offsets follow from the index alone),
  * so a batch checked here stays as checked.
  */
 function readBackCheck(t: SegmentRangeTask): (first: number, end: number) => Buffer {
@@ -103,7 +104,7 @@ function readBackCheck(t: SegmentRangeTask): (first: number, end: number) => Buf
     readFully(outFd, back, length, t.outBase + from, t.what);
     for (let i = first; i < end; i++) {
       const segment = back.subarray(ciphertextOffset(g, i) - from, ciphertextOffset(g, i + 1) - from);
-      decryptWholeSegment(t.segmentKey, i, i === g.count - 1, segment, `${t.what} (read back)`);
+      checkSegmentTag(t.segmentKey, i, i === g.count - 1, segment, `${t.what} (read back)`);
     }
     return back.subarray(0, length);
   };

@@ -197,17 +197,17 @@ export function checkSegmentTag(
   k: SegmentKey,
   index: number,
   last: boolean,
-  segment: Uint8Array,
+  body: readonly Uint8Array[],
+  tag: Uint8Array,
   what: string,
 ): void {
-  if (segment.byteLength < TAG_LENGTH) throw new IntegrityError(`${what}: truncated (segment ${index})`);
-  const cut = segment.byteLength - TAG_LENGTH;
-  const tag = Buffer.from(segment.subarray(cut));
-  const adjustment = adjustmentFor(k.key, cut);
-  for (let i = 0; i < TAG_LENGTH; i++) tag[i] = (tag[i] ?? 0) ^ (adjustment[i] ?? 0);
+  const length = body.reduce((n, b) => n + b.byteLength, 0);
+  const adjusted = Buffer.from(tag);
+  const adjustment = adjustmentFor(k.key, length);
+  for (let i = 0; i < TAG_LENGTH; i++) adjusted[i] = (adjusted[i] ?? 0) ^ (adjustment[i] ?? 0);
   const decipher = createDecipheriv('aes-256-gcm', k.key, segmentNonce(k.noncePrefix, index, last));
-  decipher.setAAD(segment.subarray(0, cut));
-  decipher.setAuthTag(tag);
+  for (const part of body) decipher.setAAD(part); // GCM takes additional data in several calls
+  decipher.setAuthTag(adjusted);
   try {
     decipher.final();
   } catch {
@@ -215,4 +215,17 @@ export function checkSegmentTag(
       `${what}: authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
     );
   }
+}
+
+/** checkSegmentTag for a segment in one buffer, ciphertext followed by its tag. */
+export function checkWholeSegmentTag(
+  k: SegmentKey,
+  index: number,
+  last: boolean,
+  segment: Uint8Array,
+  what: string,
+): void {
+  if (segment.byteLength < TAG_LENGTH) throw new IntegrityError(`${what}: truncated (segment ${index})`);
+  const cut = segment.byteLength - TAG_LENGTH;
+  checkSegmentTag(k, index, last, [segment.subarray(0, cut)], segment.subarray(cut), what);
 }

@@ -6,7 +6,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import {
-  checkSegmentTag,
+  checkWholeSegmentTag,
   ciphertextOffset,
   decryptWholeSegment,
   encryptSegment,
@@ -104,7 +104,7 @@ function readBackCheck(t: SegmentRangeTask): (first: number, end: number) => Buf
     readFully(outFd, back, length, t.outBase + from, t.what);
     for (let i = first; i < end; i++) {
       const segment = back.subarray(ciphertextOffset(g, i) - from, ciphertextOffset(g, i + 1) - from);
-      checkSegmentTag(t.segmentKey, i, i === g.count - 1, segment, `${t.what} (read back)`);
+      checkWholeSegmentTag(t.segmentKey, i, i === g.count - 1, segment, `${t.what} (read back)`);
     }
     return back.subarray(0, length);
   };

@@ -1,5 +1,5 @@
 /**
- * The read-back's tag check without decryption (checkSegmentTag: GHASH over the ciphertext as
+ * The tag check without decryption (checkSegmentTag: GHASH over the ciphertext as
  * additional data, against the tag adjusted in GF(2^128)) must accept exactly what decrypting accepts:
  * every genuine segment of any length, and no segment with a changed byte, a changed tag, another
  * index, another "last" flag or another key.
@@ -8,7 +8,7 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  checkSegmentTag,
+  checkWholeSegmentTag,
   decryptWholeSegment,
   encryptSegment,
   gfMultiply,
@@ -41,7 +41,7 @@ describe('checkSegmentTag', () => {
         (key, plain, index, last) => {
           const k = keyOf(key);
           const segment = seal(k, index, last, plain);
-          expect(() => checkSegmentTag(k, index, last, segment, 'x')).not.toThrow();
+          expect(() => checkWholeSegmentTag(k, index, last, segment, 'x')).not.toThrow();
           expect(Buffer.concat(decryptWholeSegment(k, index, last, segment, 'x')).equals(plain)).toBe(true);
         },
       ),
@@ -68,10 +68,10 @@ describe('checkSegmentTag', () => {
             [k, 5, true, segment],
             [keyOf(randomBytes(32)), 5, false, segment],
           ] as const) {
-            expect(accepts(() => checkSegmentTag(kk, i, last, s, 'x'))).toBe(false);
+            expect(accepts(() => checkWholeSegmentTag(kk, i, last, s, 'x'))).toBe(false);
             expect(accepts(() => decryptWholeSegment(kk, i, last, s, 'x'))).toBe(false);
           }
-          expect(() => checkSegmentTag(k, 5, false, bad, 'seg.sg')).toThrow(
+          expect(() => checkWholeSegmentTag(k, 5, false, bad, 'seg.sg')).toThrow(
             /seg.sg: authentication failed in segment 5/,
           );
         },

@@ -9,7 +9,7 @@ import {
   unwrapFileKey,
   type OpenedEncrypted,
 } from '../files/encrypted-file.js';
-import { removeIfExists, sizeOf, tempPathFor, writeNewFile } from '../io/durable.js';
+import { regularFileSize, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
 import { decryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import type { Keyring } from '../keys/keyring.js';
 import { releaseWhenAuthenticated } from '../restore/plaintext-spool.js';
@@ -45,9 +45,11 @@ export function decryptCommand(): Command {
       const opened =
         input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
       const tmp = tempPathFor(resolve(out));
-      const threads = input === '-' ? 1 : threadsFor(await sizeOf(input), opts.threads);
+      // A regular file is decrypted segment by segment at offsets, into one reused buffer (as in encrypt.ts).
+      const size = input === '-' ? undefined : await regularFileSize(input);
+      const threads = size === undefined ? 1 : threadsFor(size, opts.threads);
       try {
-        if (threads > 1) await decryptInParallel(opened, input, tmp, threads, keyring);
+        if (size !== undefined) await decryptInParallel(opened, input, tmp, threads, keyring);
         else await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
       } catch (err) {
         await removeIfExists(tmp);

@@ -6,9 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
 import { UserError, errnoCode } from '../errors.js';
-import { expectedOf, schemaOf, type CommandName, type RawValue, type Setting } from './setting.js';
+import { expectedOf, parserOf, type CommandName, type RawValue, type Setting } from './setting.js';
 import { COMMAND_SETTINGS, SETTINGS, commandsReading, type SettingKey } from './settings.js';
 
 export interface ConfigFile {
@@ -67,6 +66,12 @@ function unknownKey(path: string, key: string): ConfigFileError {
   );
 }
 
+/** A non-empty text, or a non-empty list of non-empty texts: what a setting's value may be in the file. */
+function isTextOrTextList(raw: unknown): raw is string | string[] {
+  const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
+  return isText(raw) || (Array.isArray(raw) && raw.length > 0 && raw.every(isText));
+}
+
 /** Parses YAML text into its top-level mapping; `path` names the file in errors. */
 export function parseConfigText(text: string, path: string): Record<string, unknown> {
   let doc: unknown;
@@ -123,13 +128,16 @@ export function validateConfig(doc: Record<string, unknown>, path: string, only?
       throw new ConfigFileError(path, written, `given twice (as ${k} and a deprecated spelling)`);
     const expected = `expected ${expectedOf(setting)}, got ${shown(raw)}`;
     // A YAML list only for a repeatable setting; no nested mappings; no empty values.
-    const structure = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-    if (!structure.safeParse(raw).success || (Array.isArray(raw) && setting.shape !== 'list')) {
+    if (!isTextOrTextList(raw) || (Array.isArray(raw) && setting.shape !== 'list')) {
       throw new ConfigFileError(path, written, expected);
     }
-    const parsed = schemaOf(setting, `--${k}`).safeParse(raw);
-    if (!parsed.success) throw new ConfigFileError(path, written, expected);
-    values.set(k, { raw: raw as RawValue, value: parsed.data });
+    let value: unknown;
+    try {
+      value = parserOf(setting, `--${k}`)(raw);
+    } catch {
+      throw new ConfigFileError(path, written, expected);
+    }
+    values.set(k, { raw, value });
   }
   return { path, values, warnings };
 }

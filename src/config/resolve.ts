@@ -2,9 +2,9 @@
  * Merges the sources of one subcommand's settings, strongest first: flags, environment, config file,
  * defaults. Returns the typed settings and, for --print-config, where each value came from.
  */
-import { UserError } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import type { ConfigFile } from './file.js';
-import { absentValue, schemaOf, type CommandName, type RawValue, type Setting } from './setting.js';
+import { absentValue, parserOf, type CommandName, type RawValue, type Setting } from './setting.js';
 import {
   COMMAND_SETTINGS,
   SETTINGS,
@@ -42,9 +42,11 @@ export interface Resolved<C extends CommandName> {
 }
 
 function parsed(setting: Setting<unknown>, key: SettingKey, raw: RawValue): unknown {
-  const r = schemaOf(setting, `--${key}`).safeParse(raw);
-  if (r.success) return r.data;
-  throw new UserError(r.error.issues[0]?.message ?? `--${key}: invalid value`, 2);
+  try {
+    return parserOf(setting, `--${key}`)(raw);
+  } catch (err) {
+    throw new UserError(errorMessage(err), 2);
+  }
 }
 
 function missing(command: CommandName, key: SettingKey, setting: Setting<unknown>): UserError {

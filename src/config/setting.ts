@@ -1,5 +1,5 @@
 /** What one setting is: its value kind, where it may come from, its default, and how it is shown. */
-import { z } from 'zod';
+import { UserError } from '../errors.js';
 import type { ValueKind } from './values.js';
 
 export const COMMAND_NAMES = [
@@ -100,15 +100,32 @@ export function expectedOf(s: Setting<unknown>): string {
   return s.kind.expected;
 }
 
-/** The zod schema of one setting, from raw text(s) to its typed value; `name` appears in messages. */
-export function schemaOf(s: Setting<unknown>, name: string): z.ZodType<unknown, RawValue> {
+/**
+ * The parser of one setting, from raw text(s) to its typed value; `name` appears in messages. Throws
+ * an error with a one-line message on a value that is not valid.
+ */
+export function parserOf(s: Setting<unknown>, name: string): (raw: RawValue) => unknown {
   if (s.shape === 'switch') {
-    return z.union([z.literal(true), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+    return (raw) => {
+      if (raw === true || raw === 'true') return true;
+      if (raw === 'false') return false;
+      throw new UserError(`${name} must be true or false, got ${shownRaw(raw)}`, 2);
+    };
   }
-  if (s.shape === 'one') return s.kind.schema(name);
+  const parse = s.kind.parser(name);
+  if (s.shape === 'one') {
+    return (raw) => {
+      if (typeof raw !== 'string') throw new UserError(`${name} takes one value, got ${shownRaw(raw)}`, 2);
+      return parse(raw);
+    };
+  }
   const split = s.split ?? ((t: string) => [t]);
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (typeof v === 'string' ? [v] : v).flatMap(split))
-    .pipe(z.array(s.kind.schema(name)));
+  return (raw) => {
+    if (raw === true) throw new UserError(`${name} needs a value`, 2);
+    return (typeof raw === 'string' ? [raw] : raw).flatMap(split).map(parse);
+  };
+}
+
+function shownRaw(raw: RawValue): string {
+  return typeof raw === 'string' ? `"${raw}"` : raw === true ? 'no value' : 'a list';
 }

@@ -1,10 +1,10 @@
 /**
- * Kinds of setting values. Each kind is a zod schema from the text a user wrote (flag argument,
+ * Kinds of setting values. Each kind is a parser from the text a user wrote (flag argument,
  * environment variable, config-file scalar) to the typed value, plus what a valid value looks like
- * (for the config file's "expected …" messages and the README table).
+ * (for the config file's "expected …" messages and the README table). Plain functions rather than a
+ * schema library: every command parses its settings at start, and a one-shot `encrypt` must not pay
+ * ~15 MiB of memory for loading one.
  */
-import { z } from 'zod';
-import { errorMessage } from '../errors.js';
 import { MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE } from '../format/limits.js';
 import { parseMetricsAddr, type MetricsAddr } from '../observe/listen-address.js';
 import { parseChoice, parseDuration, parseFileMode, parseIntegerIn, parseSize } from './parse.js';
@@ -12,8 +12,11 @@ import { parseChoice, parseDuration, parseFileMode, parseIntegerIn, parseSize } 
 export interface ValueKind<T> {
   /** What a valid value looks like, e.g. "a duration like 30s, 15m, 6h or 7d". */
   readonly expected: string;
-  /** Text → value; `name` is how messages name the setting ("--keep-last"). */
-  schema(name: string): z.ZodType<T, string>;
+  /**
+   * Text → value; `name` is how messages name the setting ("--keep-last"). Throws an error whose
+   * message is one line naming the setting.
+   */
+  parser(name: string): (text: string) => T;
   /** The value may hold a URL whose password must not be shown. */
   readonly url?: boolean;
   /** The only values accepted, for --help. */
@@ -26,27 +29,13 @@ export function textKind<T>(
   parse: (name: string) => (text: string) => T,
   extra: { url?: boolean } = {},
 ): ValueKind<T> {
-  return {
-    expected,
-    ...extra,
-    schema(name) {
-      const parser = parse(name);
-      return z.string().transform((text, ctx) => {
-        try {
-          return parser(text);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: errorMessage(err) });
-          return z.NEVER;
-        }
-      });
-    },
-  };
+  return { expected, ...extra, parser: parse };
 }
 
 /** Any text: a path, a name, an id. */
 export const text = (expected = 'a string'): ValueKind<string> => ({
   expected,
-  schema: () => z.string(),
+  parser: () => (value) => value,
 });
 
 export const path = text('a path');

@@ -179,3 +179,9 @@ export async function removeIfExists(path: string): Promise<void> {
 export async function sizeOf(path: string): Promise<number> {
   return (await lstat(path)).size;
 }
+
+/** The size of `path` if it is a regular file; undefined for a pipe, a device or a symbolic link. */
+export async function regularFileSize(path: string): Promise<number | undefined> {
+  const st = await lstat(path);
+  return st.isFile() ? st.size : undefined;
+}

@@ -139,6 +139,16 @@ describe('encrypt and decrypt round trips', () => {
     expect(mode(enc2)).toBe(0o600);
   });
 
+  it('encrypts a device given as the input path (streamed: only a regular file is read at offsets)', async () => {
+    const enc = fresh('dev-null.sg');
+    const e = await runCli(['encrypt', '/dev/null', '-o', enc, '--key-file', key]);
+    expect(e.code, e.stderr).toBe(0);
+    const out = fresh('dev-null');
+    const d = await runCli(['decrypt', enc, '-o', out, '--key-file', key]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(readFileSync(out)).toHaveLength(0);
+  });
+
   it('decrypt -o - releases nothing before the whole input authenticated, even if the input changes meanwhile', async () => {
     const data = randomBytes(20 * 1024 * 1024);
     const enc = await encryptBytes(data);

@@ -73,6 +73,12 @@ describe('precedence: flags > environment > config file > defaults', () => {
     expect(() => watch({ flags: { shred: 'burn' } })).toThrow(
       '--shred must be one of auto, overwrite, unlink, got "burn"',
     );
+    expect(() => watch({ env: { SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE: 'yes' } })).toThrow(
+      '--s3-force-path-style must be true or false, got "yes"',
+    );
+    expect(watch({ env: { SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE: 'true' } }).settings.s3ForcePathStyle).toBe(
+      true,
+    );
   });
 
   it('a missing required setting names every way to give it; --print-config may go without', () => {

@@ -7,6 +7,8 @@ import { mkdtemp, open, readFile, rm, writeFile, stat, rename } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../helpers/cli.js';
 import { authenticatePath, type AuthenticatedFile } from '../../../src/files/authenticate.js';
 import type { FileWorkers as FileWorkersType } from '../../../src/parallel/file-workers.js';
@@ -14,14 +16,13 @@ import type { SnapshotFile } from '../../../src/snapshots/scan.js';
 
 let dir: string;
 let workers: FileWorkersType;
+let mod: { FileWorkers: typeof FileWorkersType; pooledThreads: () => number };
 const dataKey = randomBytes(32);
 const wrappedKeys = [{ provider: 'local', keyId: 'test', blob: randomBytes(60) }];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sg-workers-'));
-  const mod = (await import(join(PROJECT_ROOT, 'dist/parallel/file-workers.js'))) as {
-    FileWorkers: typeof FileWorkersType;
-  };
+  mod = (await import(join(PROJECT_ROOT, 'dist/parallel/file-workers.js'))) as typeof mod;
   workers = new mod.FileWorkers(2);
 });
 afterAll(async () => {
@@ -136,5 +137,47 @@ describe('file jobs in worker threads', () => {
         out: `${k.path}.out`,
       }),
     ).rejects.toMatchObject({ name: 'IntegrityError' });
+  });
+});
+
+describe('the threads are the process’s', () => {
+  const authenticateMissing = (w: FileWorkersType, i: number) =>
+    w
+      .run({
+        kind: 'decrypt',
+        path: join(dir, `missing-${i}.sg`),
+        name: 'm',
+        setId: 's',
+        dataKey,
+        out: join(dir, `never-${i}`),
+      })
+      .catch(() => undefined);
+
+  it('a later set reuses the threads of an earlier one instead of starting new ones', async () => {
+    const first = new mod.FileWorkers(2);
+    await Promise.all([0, 1].map((i) => authenticateMissing(first, i)));
+    await first.close();
+    const started = mod.pooledThreads();
+    expect(started).toBe(2);
+    const second = new mod.FileWorkers(2);
+    await Promise.all([2, 3].map((i) => authenticateMissing(second, i)));
+    await second.close();
+    expect(mod.pooledThreads()).toBe(started);
+  });
+
+  it('idle threads keep no process alive: it exits once its work is done', async () => {
+    const script = `
+      const { FileWorkers } = await import(${JSON.stringify(join(PROJECT_ROOT, 'dist/parallel/file-workers.js'))});
+      const w = new FileWorkers(2);
+      const job = (i) => w.run({ kind: 'decrypt', path: '/nonexistent/' + i, name: 'm', setId: 's', dataKey: new Uint8Array(32), out: '/nonexistent/out' + i });
+      const names = await Promise.all([job(0), job(1)].map((p) => p.catch((err) => err.name)));
+      await w.close();
+      process.stdout.write(names.join(','));
+    `;
+    // A file, not -e: worker threads inherit the parent's flags, and --input-type would stop them.
+    const path = join(dir, 'pool-user.mjs');
+    await writeFile(path, script);
+    const { stdout } = await promisify(execFile)(process.execPath, [path], { timeout: 30_000 });
+    expect(stdout).toBe('UserError,UserError'); // failed in the threads, which outlived their work
   });
 });

@@ -53,7 +53,7 @@ export async function* readHandle(
   start = 0,
 ): AsyncGenerator<Buffer, number> {
   const st = await fh.stat();
-  // Pipes and devices report no size: they keep the full chunk.
+  if (!st.isFile() && start === 0) return yield* readInOrder(fh, maxChunk);
   const chunkSize = st.isFile() ? Math.min(maxChunk, Math.max(0, st.size - start) + 1) : maxChunk;
   let position = start;
   let total = 0;
@@ -78,6 +78,21 @@ export async function* readHandle(
     }
   } finally {
     await next.catch(() => undefined);
+  }
+}
+
+/**
+ * A pipe or device: no offsets (a pipe cannot seek: ESPIPE), one read at a time (reads in flight may
+ * complete out of order), and a short read is not the end, only an empty one is.
+ */
+async function* readInOrder(fh: FileHandle, chunkSize: number): AsyncGenerator<Buffer, number> {
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
+    if (bytesRead === 0) return total;
+    total += bytesRead;
+    yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
   }
 }
 

@@ -149,6 +149,22 @@ describe('encrypt and decrypt round trips', () => {
     expect(readFileSync(out)).toHaveLength(0);
   });
 
+  it('encrypts from a named pipe given as the input path (read in order, without offsets)', async () => {
+    const fifo = fresh('pipe');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const data = randomBytes(9 * 1024 * 1024 + 123); // several reads, more than a pipe buffer
+    // The writer opens the pipe in its own process and blocks until encrypt opens it for reading.
+    const writer = spawn('sh', ['-c', 'cat > "$1"', 'sh', fifo], { stdio: ['pipe', 'ignore', 'inherit'] });
+    writer.stdin.end(data);
+    const enc = fresh('pipe.sg');
+    const e = await runCli(['encrypt', fifo, '-o', enc, '--key-file', key]);
+    expect(e.code, e.stderr).toBe(0);
+    const out = fresh('pipe.out');
+    const d = await runCli(['decrypt', enc, '-o', out, '--key-file', key]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(readFileSync(out).equals(data)).toBe(true);
+  });
+
   it('decrypt -o - releases nothing before the whole input authenticated, even if the input changes meanwhile', async () => {
     const data = randomBytes(20 * 1024 * 1024);
     const enc = await encryptBytes(data);

@@ -12,7 +12,8 @@ import {
 import { regularFileSize, removeIfExists, tempPathFor, writeNewFile } from '../io/durable.js';
 import { decryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import type { Keyring } from '../keys/keyring.js';
-import { releaseWhenAuthenticated } from '../restore/plaintext-spool.js';
+import { releaseWhenAuthenticated, writeInOrder } from '../restore/plaintext-spool.js';
+import type { FileHandle } from 'node:fs/promises';
 import { publishFile } from './publish.js';
 import { commandWithSettings, onSettings } from './options.js';
 import { IntegrityError, UserError, errnoPath, fileSystemProblem } from '../errors.js';
@@ -36,18 +37,21 @@ export function decryptCommand(): Command {
     const keyring = await keyringFromSettings(opts);
     keyring.assertCanOpen('decrypt');
     try {
-      if (out === '-') {
-        // One read into a private spool; stdout gets the bytes only after every segment verified.
-        const release = (p: AsyncGenerator<Buffer>) => releaseWhenAuthenticated(p, process.stdout);
-        await decryptPass(await openEncryptedPath(input), input, release, keyring);
-        return;
-      }
       const opened =
         input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
-      const tmp = tempPathFor(resolve(out));
       // A regular file is decrypted segment by segment at offsets, into one reused buffer (as in encrypt.ts).
       const size = input === '-' ? undefined : await regularFileSize(input);
       const threads = size === undefined ? 1 : threadsFor(size, opts.threads);
+      if (out === '-') {
+        // One read into a private spool; stdout gets the bytes only after every segment verified.
+        const fill = (spool: FileHandle) =>
+          size !== undefined
+            ? decryptInParallel(opened, input, spool, threads, keyring)
+            : decryptPass(opened, input, (p) => writeInOrder(p)(spool), keyring);
+        await releaseWhenAuthenticated(fill, process.stdout);
+        return;
+      }
+      const tmp = tempPathFor(resolve(out));
       try {
         if (size !== undefined) await decryptInParallel(opened, input, tmp, threads, keyring);
         else await decryptPass(opened, input, (p) => writeNewFile(tmp, p).then(() => undefined), keyring);
@@ -67,14 +71,14 @@ export function decryptCommand(): Command {
 async function decryptInParallel(
   opened: OpenedEncrypted,
   input: string,
-  tmp: string,
+  into: string | FileHandle,
   threads: number,
   keyring: Keyring,
 ): Promise<void> {
   await opened.reader.close(); // the threads read the file themselves
   const dataKey = await unwrapFileKey(opened.header, keyring, input);
   try {
-    await decryptPathParallel(input, opened.header, dataKey, tmp, { threads, what: input, shareMain: true });
+    await decryptPathParallel(input, opened.header, dataKey, into, { threads, what: input, shareMain: true });
   } finally {
     dataKey.fill(0);
   }

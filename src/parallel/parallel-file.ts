@@ -151,7 +151,6 @@ function writeToStream(stream: NodeJS.WritableStream, data: Buffer): Promise<voi
   });
 }
 
-/** Authenticates and decrypts `inPath` (whose parsed header is given) into a new file `outPath`. */
 /**
  * The payload of an open encrypted file: where it starts, its segment geometry (from the file's size)
  * and the key of its segments (from its stream header). Throws IntegrityError naming `what`.
@@ -186,11 +185,15 @@ export async function openPayload(
   return { payloadStart, encryptedBytes, geometry, streamHeader, segmentKey };
 }
 
+/**
+ * Authenticates and decrypts `inPath` (whose parsed header is given) into a new file `outPath`, or into
+ * an open file (a private spool) written at offsets from its start.
+ */
 export async function decryptPathParallel(
   inPath: string,
   header: ParsedHeader,
   dataKey: Uint8Array,
-  outPath: string,
+  outPath: string | FileHandle,
   opts: ParallelOptions & { what: string },
 ): Promise<number> {
   const fail = (m: string): never => {
@@ -205,7 +208,7 @@ export async function decryptPathParallel(
   const input = await open(inPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const { payloadStart, geometry, segmentKey } = await openPayload(input, header, dataKey, opts.what);
-    await intoNewFile(outPath, (output) =>
+    const into = (output: FileHandle) =>
       runRanges(
         {
           op: 'decrypt',
@@ -218,8 +221,8 @@ export async function decryptPathParallel(
           outBase: 0,
         },
         opts,
-      ),
-    );
+      );
+    await (typeof outPath === 'string' ? intoNewFile(outPath, into) : into(outPath));
     return geometry.plaintextSize;
   } finally {
     await input.close();

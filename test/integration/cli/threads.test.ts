@@ -117,6 +117,29 @@ describe('--threads', () => {
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 
+  it('decrypt -o - on threads: the plaintext once all of it verified; a tampered file releases nothing', async () => {
+    const good = await runCli(['decrypt', join(dir, 't.sg'), '-o', '-', '--threads', '3', '--key-file', key]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout.equals(plain)).toBe(true);
+    const sealed = readFileSync(join(dir, 't.sg'));
+    const at = sealed.length - 3 * 256 * 1024; // a segment near the end: its threads' other batches verify
+    sealed.writeUInt8(sealed.readUInt8(at) ^ 0x08, at);
+    writeFileSync(join(dir, 'bad-out.sg'), sealed);
+    const bad = await runCli([
+      'decrypt',
+      join(dir, 'bad-out.sg'),
+      '-o',
+      '-',
+      '--threads',
+      '3',
+      '--key-file',
+      key,
+    ]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout.length, 'nothing may reach stdout').toBe(0);
+    expect(bad.stderr).toMatch(/bad-out\.sg: authentication failed in segment \d+/);
+  });
+
   it('rejects a thread count that is not a positive number in one line', async () => {
     const r = await runCli([
       'encrypt',

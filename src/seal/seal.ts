@@ -125,9 +125,11 @@ async function encryptInto(
     // Authenticated as it is written (each batch read back from the file and checked) when encrypted
     // by threads; inline (no pool) it is read back after, by authenticateStaged.
     let r: AuthenticatedFile | { plaintextBytes: number };
-    // A large file with cores to spare (a single dump.rdb, say) is split between threads by segments.
+    // A large file with cores to spare (a single dump.rdb, say) is split between threads by segments,
+    // while this thread hashes the payload in file order behind them: that takes a core of the file's
+    // share (measured on 2 cores, 1 GiB: one encrypting thread sealed in 1.22 s, two in 1.45-1.57 s).
     if (threads > 1 && file.size >= PARALLEL_MIN_BYTES) {
-      const opts = { threads, readBack: true, openInput: () => openStable(file) };
+      const opts = { threads: threads - 1, readBack: true, openInput: () => openStable(file) };
       const done = await encryptPathParallel(file.path, out, target, opts);
       const { plaintextBytes, payloadSha256, bytes: encryptedBytes } = done;
       r =

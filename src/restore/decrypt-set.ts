@@ -13,11 +13,14 @@ import { decryptFile } from '../format/file.js';
 import type { ParsedHeader } from '../format/header.js';
 import type { Manifest, ManifestFile } from '../format/manifest.js';
 import { decryptPathParallel } from '../parallel/parallel-file.js';
+import { decryptPathHashed } from '../parallel/decrypt-file.js';
 import type { FileWorkers } from '../parallel/file-workers.js';
 import type { AuthenticatedFile } from '../files/authenticate.js';
 import { readHeaderFrom, type OpenBytes } from '../files/authenticate.js';
 import { fileError } from '../files/encrypted-file.js';
-import { writeNewFile } from '../io/durable.js';
+import { readFlat, writeNewFile } from '../io/durable.js';
+import { constants } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { encryptedNameFor } from '../store/names.js';
 import type { Store } from '../store/store.js';
 
@@ -45,8 +48,10 @@ async function* hashedPayload(
 /**
  * Decrypts one file of the set into `tmp` (created 0600, fsynced). Throws an IntegrityError naming the
  * encrypted file when anything does not authenticate; the caller removes `tmp` then. With `threads`
- * above 1 the segments are decrypted by worker threads while this thread hashes the payload in one
- * sequential read (the digest cannot be split); progress then follows the hashing.
+ * above 1 the segments are decrypted by threads - 1 worker threads while this thread hashes the
+ * payload in one sequential read (the digest cannot be split); progress then follows the hashing.
+ * With one thread, a file on this host is read once at offsets into a reused buffer (flat memory); a
+ * file in a bucket is streamed.
  */
 export async function decryptEntry(
   store: Store,
@@ -69,7 +74,17 @@ export async function decryptEntry(
   }
   // Worker threads read segments of one file at their own offsets: only a file on this host.
   if (threads > 1 && localPath !== undefined)
-    return decryptEntryInThreads(localPath, open, header, entry, dataKey, tmp, onPlaintext, threads);
+    return decryptEntryInThreads(localPath, header, entry, dataKey, tmp, onPlaintext, threads);
+  if (localPath !== undefined) {
+    const report = reporter(entry, onPlaintext);
+    const done = await decryptPathHashed(localPath, entry.name, manifest.setId, dataKey, tmp, report).catch(
+      (err: unknown) => {
+        throw err instanceof IntegrityError ? err : ioError(err, path, tmp);
+      },
+    );
+    report(entry.size);
+    return checkAgainstManifest(path, entry, done.plaintextBytes, done.payloadSha256);
+  }
   const hash = createHash('sha256');
   const reader = new PullReader(hashedPayload(open, header.raw.length, hash));
   let plain = 0;
@@ -93,7 +108,6 @@ export async function decryptEntry(
 
 async function decryptEntryInThreads(
   path: string,
-  open: OpenBytes,
   header: ParsedHeader,
   entry: ManifestFile,
   dataKey: Buffer,
@@ -104,15 +118,24 @@ async function decryptEntryInThreads(
   const hash = createHash('sha256');
   let reported = 0;
   let stop = false;
-  const decrypting = decryptPathParallel(path, header, dataKey, tmp, { threads, what: path });
+  // This thread hashes: the others decrypt (2 cores, a 1 GiB RDB set: one decrypting thread restored
+  // it in 1.1 s, two in 1.6 s, three threads then sharing two cores).
+  const decrypting = decryptPathParallel(path, header, dataKey, tmp, { threads: threads - 1, what: path });
   decrypting.catch(() => (stop = true)); // no need to finish hashing a file that failed
   const hashing = (async () => {
-    for await (const c of hashedPayload(open, header.raw.length, hash)) {
-      if (stop) return;
-      // Ciphertext is a little longer than plaintext: never report more than the file holds.
-      const step = Math.min(c.length, entry.size - reported);
-      reported += step;
-      if (step > 0) onPlaintext(step);
+    // Through two reused buffers: flat memory (fresh 4 MiB chunks piled up to ~180 MiB for 1 GiB).
+    const fh = await openFile(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      await readFlat(fh, header.raw.length, (c) => {
+        if (stop) throw new Error('decryption failed'); // reported by `decrypting`
+        hash.update(c);
+        // Ciphertext is a little longer than plaintext: never report more than the file holds.
+        const step = Math.min(c.length, entry.size - reported);
+        reported += step;
+        if (step > 0) onPlaintext(step);
+      });
+    } finally {
+      await fh.close();
     }
   })();
   const [decrypted, hashed] = await Promise.allSettled([decrypting, hashing]);
@@ -143,13 +166,7 @@ export async function decryptEntryOnPool(
   const path = store.where(manifest.setId, encName);
   const localPath = store.localPath(manifest.setId, encName);
   if (localPath === undefined) throw new Error(`${path}: only a file on this host is decrypted on the pool`);
-  let reported = 0;
-  // Ciphertext is a little longer than plaintext: never report more than the file holds.
-  const report = (bytes: number) => {
-    const step = Math.min(bytes, entry.size - reported);
-    reported += step;
-    if (step > 0) onPlaintext(step);
-  };
+  const report = reporter(entry, onPlaintext);
   const done = await workers
     .run<AuthenticatedFile>(
       { kind: 'decrypt', path: localPath, name: entry.name, setId: manifest.setId, dataKey, out: tmp },
@@ -158,8 +175,21 @@ export async function decryptEntryOnPool(
     .catch((err: unknown) => {
       throw err instanceof IntegrityError ? err : ioError(err, path, tmp);
     });
-  report(entry.size - reported);
+  report(entry.size);
   checkAgainstManifest(path, entry, done.plaintextBytes, done.payloadSha256);
+}
+
+/**
+ * Progress from a thread counts ciphertext, a little longer than the plaintext: never report more than
+ * the file holds (a final report of the file's size tops it up).
+ */
+function reporter(entry: ManifestFile, onPlaintext: (bytes: number) => void): (bytes: number) => void {
+  let reported = 0;
+  return (bytes) => {
+    const step = Math.min(bytes, entry.size - reported);
+    reported += step;
+    if (step > 0) onPlaintext(step);
+  };
 }
 
 /** The size and payload digest the (authenticated) manifest recorded for this file. */

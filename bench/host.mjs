@@ -13,6 +13,26 @@ function cpuModel() {
   }
 }
 
+/**
+ * DAMON's "pageout" scheme (seen on these virtual machines) hands memory that has been free for a
+ * while back to the host, and the next touch of it costs about 2.7 s of system time per GiB instead
+ * of 0.3: writing files into tmpfs then swings by several times from run to run.
+ */
+function damonPageout() {
+  const root = '/sys/kernel/mm/damon/admin/kdamonds';
+  try {
+    const n = Number(readFileSync(`${root}/nr_kdamonds`, 'utf8'));
+    for (let i = 0; i < n; i++) {
+      if (readFileSync(`${root}/${i}/state`, 'utf8').trim() !== 'on') continue;
+      const action = readFileSync(`${root}/${i}/contexts/0/schemes/0/action`, 'utf8').trim();
+      if (action === 'pageout') return true;
+    }
+  } catch {
+    // no DAMON here, or not readable: nothing to report
+  }
+  return false;
+}
+
 export function describeRun({ opts, ws, versions }) {
   const load = loadavg()
     .map((l) => l.toFixed(2))
@@ -29,6 +49,11 @@ export function describeRun({ opts, ws, versions }) {
     )
       .map((k) => `${k}=${process.env[k] ?? ''}`)
       .join(' ')}`,
+    ...(damonPageout()
+      ? [
+          'WARNING: DAMON pageout is on: memory freed a while ago goes back to the host and costs ~9x the system time when touched again; tmpfs figures swing between runs (bench/README.md)',
+        ]
+      : []),
     `times are wall clock from process start to exit; peak RSS by ${rssMethod}`,
     '',
   ].join('\n');

@@ -117,6 +117,38 @@ export async function* encryptPayload(
   }
 }
 
+interface Segment {
+  key: SegmentKey;
+  index: number;
+  last: boolean;
+  body: Buffer[];
+  tag: Buffer;
+}
+
+/**
+ * The segments of a Tink streaming ciphertext, in order, with the key of their stream: each yielded
+ * before the next is read, for the caller to decrypt or check. Throws IntegrityError naming `what` on
+ * a missing stream header, a segment shorter than its tag, or too many segments.
+ */
+async function* segmentsOf(reader: PullReader, params: PayloadParams, what: string): AsyncGenerator<Segment> {
+  const fail = (m: string): never => {
+    throw new IntegrityError(`${what}: ${m}`);
+  };
+  if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
+    fail('truncated (payload header missing)');
+  const key = payloadKeyFromStreamHeader(reader.take(STREAM_HEADER_LENGTH), params, what);
+  for (let index = 0; ; index++) {
+    if (index >= MAX_SEGMENTS) fail('too many segments');
+    const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
+    const have = await reader.fill(full + 1);
+    const last = have <= full;
+    if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
+    const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
+    yield { key, index, last, body, tag };
+    if (last) return;
+  }
+}
+
 /**
  * Decrypts and authenticates a Tink streaming ciphertext. Every yielded chunk belongs to an authenticated
  * segment; the stream as a whole is authentic only when the generator returns without throwing
@@ -129,23 +161,9 @@ export async function* decryptPayload(
   what = 'file',
   piece = AS_GIVEN,
 ): AsyncGenerator<Buffer> {
-  const fail = (m: string): never => {
-    throw new IntegrityError(`${what}: ${m}`);
-  };
-  if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
-    fail('truncated (payload header missing)');
-  const segmentKey = payloadKeyFromStreamHeader(reader.take(STREAM_HEADER_LENGTH), params, what);
-  for (let index = 0; ; index++) {
-    if (index >= MAX_SEGMENTS) fail('too many segments');
-    const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
-    const have = await reader.fill(full + 1);
-    const last = have <= full;
-    if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
-    const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
-    // Released only after decryptSegment checked the segment's tag.
-    yield* decryptSegment(segmentKey, index, last, body, tag, what, piece);
-    if (last) return;
-  }
+  // Released only after decryptSegment checked the segment's tag.
+  for await (const s of segmentsOf(reader, params, what))
+    yield* decryptSegment(s.key, s.index, s.last, s.body, s.tag, what, piece);
 }
 
 /**
@@ -158,22 +176,10 @@ export async function checkPayload(
   params: PayloadParams,
   what = 'file',
 ): Promise<number> {
-  const fail = (m: string): never => {
-    throw new IntegrityError(`${what}: ${m}`);
-  };
-  if ((await reader.fill(STREAM_HEADER_LENGTH)) < STREAM_HEADER_LENGTH)
-    fail('truncated (payload header missing)');
-  const segmentKey = payloadKeyFromStreamHeader(reader.take(STREAM_HEADER_LENGTH), params, what);
   let plaintext = 0;
-  for (let index = 0; ; index++) {
-    if (index >= MAX_SEGMENTS) fail('too many segments');
-    const full = params.segmentSize - (index === 0 ? STREAM_HEADER_LENGTH : 0);
-    const have = await reader.fill(full + 1);
-    const last = have <= full;
-    if (have < TAG_LENGTH) fail(`truncated (segment ${index} is shorter than its tag)`);
-    const [body, tag] = splitTail(reader.takeSlices(last ? have : full), TAG_LENGTH);
-    checkSegmentTag(segmentKey, index, last, body, tag, what);
-    plaintext += body.reduce((n, b) => n + b.byteLength, 0);
-    if (last) return plaintext;
+  for await (const s of segmentsOf(reader, params, what)) {
+    checkSegmentTag(s.key, s.index, s.last, s.body, s.tag, what);
+    plaintext += s.body.reduce((n, b) => n + b.byteLength, 0);
   }
+  return plaintext;
 }

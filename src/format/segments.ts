@@ -104,6 +104,12 @@ export function encryptSegment(
   return out;
 }
 
+function authenticationFailed(what: string, index: number): IntegrityError {
+  return new IntegrityError(
+    `${what}: authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
+  );
+}
+
 /**
  * Decrypts and authenticates one segment: its ciphertext (in parts) and its tag. Nothing it returns
  * may be used if it throws.
@@ -124,9 +130,7 @@ export function decryptSegment(
     const fin = decipher.final();
     if (fin.length > 0) out.push(fin);
   } catch {
-    throw new IntegrityError(
-      `${what}: authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
-    );
+    throw authenticationFailed(what, index);
   }
   return out;
 }
@@ -190,8 +194,8 @@ function adjustmentFor(key: KeyObject, ciphertextLength: number): Buffer {
  * Checks one segment (ciphertext followed by its tag) without decrypting it: OpenSSL runs GHASH alone
  * over the ciphertext given as additional data (about a sixth of the cost of decrypting, and no
  * output buffers), against the tag adjusted as above. Accepts exactly what decryptWholeSegment
- * accepts: the adjustment is a fixed bijection of the tag. For reading back what was just written;
- * it releases no plaintext.
+ * accepts: the adjustment is a fixed bijection of the tag. For checks that want no plaintext (the
+ * read-back of a seal, verify).
  */
 export function checkSegmentTag(
   k: SegmentKey,
@@ -211,9 +215,7 @@ export function checkSegmentTag(
   try {
     decipher.final();
   } catch {
-    throw new IntegrityError(
-      `${what}: authentication failed in segment ${index}: the file was modified, truncated or reordered, or the key is wrong`,
-    );
+    throw authenticationFailed(what, index);
   }
 }
 

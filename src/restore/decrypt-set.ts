@@ -51,7 +51,7 @@ async function* hashedPayload(
  * above 1 the segments are decrypted by threads - 1 worker threads while this thread hashes the
  * payload in one sequential read (the digest cannot be split); progress then follows the hashing.
  * With one thread, a file on this host is read once at offsets into a reused buffer (flat memory); a
- * file in a bucket is streamed.
+ * file in a bucket is streamed. With a `pool`, a file on this host is decrypted on a pool thread.
  */
 export async function decryptEntry(
   store: Store,
@@ -60,11 +60,14 @@ export async function decryptEntry(
   dataKey: Buffer,
   tmp: string,
   onPlaintext: (bytes: number) => void,
-  threads = 1,
+  how: { threads?: number; pool?: FileWorkers } = {},
 ): Promise<void> {
+  const threads = how.threads ?? 1;
   const encName = encryptedNameFor(entry.name);
   const path = store.where(manifest.setId, encName);
   const localPath = store.localPath(manifest.setId, encName);
+  if (how.pool && localPath !== undefined)
+    return decryptOnPool(how.pool, localPath, path, manifest.setId, entry, dataKey, tmp, onPlaintext);
   const open: OpenBytes = (start) => store.read(manifest.setId, encName, start);
   const header = await readHeaderFrom(open, path);
   if (header.context.fileName !== entry.name || header.context.setId !== manifest.setId) {
@@ -153,23 +156,20 @@ async function decryptEntryInThreads(
  * check, decrypt, write: parallel/decrypt-file.ts), so the files of a set use every core. The same
  * checks as decryptEntry; progress arrives now and then from the thread.
  */
-export async function decryptEntryOnPool(
+async function decryptOnPool(
   workers: FileWorkers,
-  store: Store,
-  manifest: Manifest,
+  localPath: string,
+  path: string,
+  setId: string,
   entry: ManifestFile,
   dataKey: Buffer,
   tmp: string,
   onPlaintext: (bytes: number) => void,
 ): Promise<void> {
-  const encName = encryptedNameFor(entry.name);
-  const path = store.where(manifest.setId, encName);
-  const localPath = store.localPath(manifest.setId, encName);
-  if (localPath === undefined) throw new Error(`${path}: only a file on this host is decrypted on the pool`);
   const report = reporter(entry, onPlaintext);
   const done = await workers
     .run<AuthenticatedFile>(
-      { kind: 'decrypt', path: localPath, name: entry.name, setId: manifest.setId, dataKey, out: tmp },
+      { kind: 'decrypt', path: localPath, name: entry.name, setId, dataKey, out: tmp },
       report,
     )
     .catch((err: unknown) => {

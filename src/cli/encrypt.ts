@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { UserError, errnoPath, fileSystemProblem } from '../errors.js';
 import { encryptPathParallel, threadsFor } from '../parallel/parallel-file.js';
 import { regularFileSize } from '../io/durable.js';
+import { collectingAsYouGo } from '../io/young-garbage.js';
 
 async function regularSizeOrRaise(path: string): Promise<number | undefined> {
   try {
@@ -55,7 +56,10 @@ export function encryptCommand(): Command {
         const toStdout =
           threads > 1
             ? encryptPathParallel(input, process.stdout, target, { threads })
-            : pipeline(Readable.from(encryptFile(source, header, dataKey)), process.stdout);
+            : pipeline(
+                Readable.from(collectingAsYouGo(encryptFile(source, header, dataKey))),
+                process.stdout,
+              );
         await toStdout.catch((err: unknown) => {
           throw fileError(err, input, 'read');
         });

@@ -55,3 +55,14 @@ export function collectAllGarbage(reduce = false): void {
   sinceLast = 0;
   gcFunction()?.({ type: 'major', flavor: reduce ? 'last-resort' : 'regular' });
 }
+
+/**
+ * Passes chunks on, collecting the young garbage they leave every few MiB: for streaming paths whose
+ * chunks are fresh buffers (1 GiB from stdin to stdout: 131 → 81-84 MiB peak).
+ */
+export async function* collectingAsYouGo<T extends Uint8Array>(chunks: AsyncIterable<T>): AsyncGenerator<T> {
+  for await (const c of chunks) {
+    collectYoungGarbage(c.byteLength);
+    yield c;
+  }
+}

@@ -24,6 +24,7 @@ async function openSpool(): Promise<FileHandle> {
   }
 }
 
+/** Writing the spool can only run out of space; the input's own errors pass through unchanged. */
 function spoolError(err: unknown): unknown {
   const code = errnoCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
@@ -31,6 +32,11 @@ function spoolError(err: unknown): unknown {
       `no space in ${tmpdir()} to hold the plaintext until it is authenticated; set TMPDIR to a directory with room, or decrypt to a file with -o FILE`,
     );
   }
+  return err;
+}
+
+function spoolOpenError(err: unknown): unknown {
+  const code = errnoCode(err);
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new UserError(
       `cannot create a private temporary file in ${tmpdir()} (${code}); set TMPDIR to a writable directory, or decrypt to a file with -o FILE`,
@@ -48,7 +54,7 @@ export async function releaseWhenAuthenticated(
   out: Writable,
 ): Promise<void> {
   const fh = await openSpool().catch((err: unknown) => {
-    throw spoolError(err);
+    throw spoolOpenError(spoolError(err));
   });
   try {
     await fill(fh).catch((err: unknown) => {

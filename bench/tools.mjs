@@ -38,16 +38,23 @@ export async function makeKeyFile(dir) {
  */
 function snapshotGuard(extra = []) {
   let key;
+  let scratch;
+  const cli = (...args) => [process.execPath, [CLI_PATH, ...args, '--key-file', key, ...extra]];
   return {
     name: ['snapshot-guard', ...extra].join(' '),
     missing: () => (existsSync(CLI_BUILT) ? undefined : 'not built (npm run build)'),
     async setup(dir) {
       key = await makeKeyFile(dir);
+      scratch = dir;
     },
-    encrypt: (i, o) => [process.execPath, [CLI_PATH, 'encrypt', i, '-o', o, '--key-file', key, ...extra]],
-    // decrypt -o - authenticates the whole file before releasing anything (two passes): use a file.
-    decrypt: (i, o) => [process.execPath, [CLI_PATH, 'decrypt', i, '-o', o, '--key-file', key, ...extra]],
-    decryptToStdout: false,
+    encrypt: (i, o) => cli('encrypt', i, '-o', o),
+    // decrypt -o - holds the plaintext in a private spool under TMPDIR until all of it authenticated,
+    // then copies it out: the spool goes to the scratch directory, like every other file here.
+    decrypt: (i, o) => {
+      const [node, args] = cli('decrypt', i, '-o', o);
+      return o === '-' ? ['env', [`TMPDIR=${scratch}`, node, ...args]] : [node, args];
+    },
+    decryptToStdout: true,
     version: () => [process.execPath, [CLI_PATH, '--version']],
   };
 }

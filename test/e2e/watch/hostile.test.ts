@@ -15,6 +15,7 @@ import { noopObserver } from '../../../src/observe/observer.js';
 import { SourceChangedError } from '../../../src/snapshots/source-changed.js';
 import { shredFile } from '../../../src/snapshots/shred.js';
 import { pino } from 'pino';
+import { canMount } from '../../helpers/mount.js';
 
 let ws: Workspace | undefined;
 let daemon: Daemon | undefined;
@@ -26,14 +27,6 @@ afterEach(async () => {
   await ws?.cleanup();
   ws = undefined;
 });
-
-function canMount(): boolean {
-  try {
-    return process.getuid?.() === 0 && execFileSync('sh', ['-c', 'command -v mount']).length > 0;
-  } catch {
-    return false;
-  }
-}
 
 describe('hostile directory contents', () => {
   it('never follows a symlink or touches a hard-linked file; both targets stay intact', async () => {

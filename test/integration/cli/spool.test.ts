@@ -11,19 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../../helpers/cli.js';
+import { canMount } from '../../helpers/mount.js';
 
 let dir: string;
 let key: string;
 let sealed: string;
 const mounts: string[] = [];
-
-function canMount(): boolean {
-  try {
-    return process.getuid?.() === 0 && execFileSync('sh', ['-c', 'command -v mount']).length > 0;
-  } catch {
-    return false;
-  }
-}
 
 function tmpfs(name: string, options: string): string {
   const at = join(dir, name);

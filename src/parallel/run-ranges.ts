@@ -9,6 +9,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { runSegmentRange, type OnWritten, type SegmentRangeTask } from './segment-range.js';
 import { deserializeError, type SerializedError } from './thread-errors.js';
 import type { WorkerInput } from './segment-worker.js';
+import { newWriteLock } from './write-lock.js';
 
 export const WORKER_PATH = fileURLToPath(new URL('./segment-worker.js', import.meta.url));
 /**
@@ -47,7 +48,15 @@ export async function runRanges(base: RangeBase, opts: RangeOptions, writeBatch?
   const workers = Math.max(1, opts.threads);
   const batch = batchFor(base.geometry.segmentSize);
   const batches = Math.ceil(base.geometry.count / batch);
-  const tasks = Array.from({ length: workers }, (_, worker) => ({ ...base, batch, worker, workers }));
+  // Threads writing into one file take turns (write-lock.ts); a stream is written by this thread alone.
+  const writeLock = !writeBatch && base.outFd !== undefined && workers > 1 ? newWriteLock() : undefined;
+  const tasks = Array.from({ length: workers }, (_, worker) => ({
+    ...base,
+    batch,
+    worker,
+    workers,
+    ...(writeLock ? { writeLock } : {}),
+  }));
   if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch, opts.onWritten);
 
   if (!writeBatch) {

@@ -16,6 +16,7 @@ import {
 } from '../format/segments.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { collectYoungGarbage } from '../io/young-garbage.js';
+import { withWriteLock, type WriteLock } from './write-lock.js';
 
 export interface SegmentRangeTask {
   op: 'encrypt' | 'decrypt';
@@ -43,6 +44,8 @@ export interface SegmentRangeTask {
    * the CPU's cache, instead of by a second pass over the whole file.
    */
   readBack?: boolean;
+  /** Shared by every thread writing into the same output file (write-lock.ts). */
+  writeLock?: WriteLock;
 }
 
 /** Receives batch number `index` (counted over the whole file) as output buffers, in this thread's order. */
@@ -117,10 +120,12 @@ function fileSink(t: SegmentRangeTask): BatchSink {
     if (t.op === 'encrypt') throw new Error('runSegmentRange: no output file and no sink');
     return () => undefined; // authenticate only: decryptWholeSegment has checked every tag
   }
+  const outFd = t.outFd;
   return (index, outputs) => {
-    if (t.outFd === undefined) return;
     let at = t.outBase + outOffset(t.geometry, index * t.batch);
-    for (const out of outputs) at += writeFully(t.outFd, out, at);
+    withWriteLock(t.writeLock, () => {
+      for (const out of outputs) at += writeFully(outFd, out, at);
+    });
   };
 }
 

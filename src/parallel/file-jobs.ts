@@ -11,7 +11,7 @@ import { isMainThread } from 'node:worker_threads';
 import { openStable, stableSource } from '../snapshots/stable-source.js';
 import type { AuthenticatedFile } from '../files/authenticate.js';
 import { encryptPathParallel } from './parallel-file.js';
-import { decryptPathHashed } from './decrypt-file.js';
+import { decryptPathOnce, type DecryptedFile } from './decrypt-file.js';
 
 const inWorker = !isMainThread;
 
@@ -25,7 +25,7 @@ export interface EncryptJob {
   segmentSize: number;
 }
 
-/** Restore: decrypt a local encrypted file into a new file, hashing its payload on the same read. */
+/** Restore: decrypt a local encrypted file into a new file. */
 export interface DecryptJob {
   kind: 'decrypt';
   path: string;
@@ -36,7 +36,7 @@ export interface DecryptJob {
 }
 
 export type FileJob = EncryptJob | DecryptJob;
-export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile;
+export type FileJobResult = { plaintextBytes: number } | AuthenticatedFile | DecryptedFile;
 /** Bytes of plaintext done so far by a long job (decrypt only), reported now and then. */
 export type OnProgress = (bytes: number) => void;
 
@@ -68,7 +68,7 @@ export async function runFileJob(job: FileJob, onProgress?: OnProgress): Promise
       if (r.payloadSha256 === undefined) throw new Error(`${job.out}: read back without a digest`);
       return { plaintextBytes: r.plaintextBytes, payloadSha256: r.payloadSha256, encryptedBytes: r.bytes };
     }
-    return await decryptPathHashed(job.path, job.name, job.setId, dataKey, job.out, onProgress);
+    return await decryptPathOnce(job.path, job.name, job.setId, dataKey, job.out, onProgress);
   } finally {
     dataKey.fill(0);
   }

@@ -30,6 +30,7 @@ import { removeIfExists } from '../io/durable.js';
 import { SourceChangedError } from '../snapshots/source-changed.js';
 import { batchFor, runRanges, WORKER_PATH } from './run-ranges.js';
 import { FollowHash } from './follow-hash.js';
+import type { OnWritten } from './segment-range.js';
 
 /**
  * Below this, starting the threads costs about what they save (measured on 2 cores: a 16 MiB file
@@ -64,6 +65,8 @@ export interface ParallelOptions {
    * the same pass that writes it.
    */
   readBack?: boolean;
+  /** Sees each batch once it is in the output file (run-ranges.ts): how a caller follows progress. */
+  onWritten?: OnWritten;
 }
 
 /**

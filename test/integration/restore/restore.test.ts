@@ -65,7 +65,7 @@ describe('restore', () => {
     expect((await readdir(ws.target)).filter((n) => n.includes('.sg-tmp-'))).toEqual([]);
   });
 
-  it('with --threads, decrypts each file on worker threads while hashing it: same bytes, same checks', async () => {
+  it('with --threads, decrypts each file split between worker threads: same bytes, same checks', async () => {
     ws = await restoreWorkspace();
     const sealed = await sealDfs(ws, { stem: STEM, shards: 2 });
     const res = await runCli([...restoreArgs(ws), '--threads', '3']);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
+import { readHeaderAt } from '../../../src/files/encrypted-file.js';
 import { readSetStatus } from '../../helpers/sealed.js';
 import {
   restoreWorkspace,
@@ -34,6 +35,16 @@ async function flipByte(path: string, fromEnd: number): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** Replaces the payload of `to` (everything after its header) with the payload of `from`. */
+async function graft(from: string, to: string): Promise<void> {
+  const [src, dst] = [await readFile(from), await readFile(to)];
+  const [srcHeader, dstHeader] = [await readHeaderAt(from), await readHeaderAt(to)];
+  await writeFile(
+    to,
+    Buffer.concat([dst.subarray(0, dstHeader.raw.length), src.subarray(srcHeader.raw.length)]),
+  );
 }
 
 interface Damage {
@@ -70,6 +81,20 @@ const damages: Damage[] = [
       copyFile(join(w.sealed, other, 'manifest.sgm'), join(w.sealed, id, 'manifest.sgm')),
     message: /belongs to set .*manifest swapped/,
     file: 'manifest.sgm',
+  },
+  // Restore does not recompute payload digests (docs/SECURITY.md, "What restore checks"): a payload
+  // moved under another file's authentic header must fail its tags all the same.
+  {
+    name: "another file's payload under this file's header (both of this set)",
+    apply: (w, id) => graft(join(w.sealed, id, shardSg(2)), join(w.sealed, id, shardSg(1))),
+    message: /authentication failed in segment 0/,
+    file: shardSg(1),
+  },
+  {
+    name: "the same file's payload from another set under this file's header",
+    apply: (w, id, other) => graft(join(w.sealed, other, shardSg(1)), join(w.sealed, id, shardSg(1))),
+    message: /authentication failed in segment 0/,
+    file: shardSg(1),
   },
   {
     name: 'a shard swapped from another set of the same name',

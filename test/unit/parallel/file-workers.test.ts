@@ -46,7 +46,7 @@ describe('file jobs in worker threads', () => {
     );
     const encrypted = await Promise.all(
       files.map((f) =>
-        workers.run<{ plaintextBytes: number; payloadSha256: string }>({
+        workers.run<{ plaintextBytes: number; encryptedBytes: number }>({
           kind: 'encrypt',
           source: f,
           out: `${f.path}.sg`,
@@ -65,7 +65,7 @@ describe('file jobs in worker threads', () => {
     expect(encrypted).toEqual(checked);
   });
 
-  it('decrypts sealed files on pool threads: plaintext, digest and progress; nothing left on a failure', async () => {
+  it('decrypts sealed files on pool threads: plaintext, sizes and progress; nothing left on a failure', async () => {
     const plain = randomBytes(40 * 1024 * 1024 + 5); // several progress reports (every 16 MiB)
     const f = await snapshotFile('big.rdb', plain);
     const job = { source: f, out: `${f.path}.sg`, context: context(f.name), dataKey, wrappedKeys };
@@ -76,12 +76,12 @@ describe('file jobs in worker threads', () => {
     });
     const progress: number[] = [];
     const decrypt = (out: string, key = dataKey, onProgress?: (n: number) => void) =>
-      workers.run<{ plaintextBytes: number; payloadSha256: string }>(
+      workers.run<{ plaintextBytes: number; encryptedBytes: number }>(
         { kind: 'decrypt', path: `${f.path}.sg`, name: f.name, setId: 's', dataKey: key, out },
         onProgress,
       );
     const done = await decrypt(join(dir, 'big.out'), dataKey, (n) => progress.push(n));
-    expect(done).toMatchObject({ plaintextBytes: plain.length, payloadSha256: sealed.payloadSha256 });
+    expect(done).toEqual({ plaintextBytes: plain.length, encryptedBytes: sealed.encryptedBytes });
     expect((await readFile(join(dir, 'big.out'))).equals(plain)).toBe(true);
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual((await stat(`${f.path}.sg`)).size);
@@ -179,5 +179,31 @@ describe('the threads are the process’s', () => {
     await writeFile(path, script);
     const { stdout } = await promisify(execFile)(process.execPath, [path], { timeout: 30_000 });
     expect(stdout).toBe('UserError,UserError'); // failed in the threads, which outlived their work
+  });
+});
+
+describe('one file split between real threads', () => {
+  it('decrypts into one file with every thread writing its own batches, and reports each batch once', async () => {
+    type ParallelFile = typeof import('../../../src/parallel/parallel-file.js');
+    type EncryptedFile = typeof import('../../../src/files/encrypted-file.js');
+    const pf = (await import(join(PROJECT_ROOT, 'dist/parallel/parallel-file.js'))) as ParallelFile;
+    const ef = (await import(join(PROJECT_ROOT, 'dist/files/encrypted-file.js'))) as EncryptedFile;
+    const plain = randomBytes(9 * 1024 * 1024 + 3);
+    const input = join(dir, 'split.rdb');
+    await writeFile(input, plain);
+    const target = { context: context('split.rdb'), dataKey, wrappedKeys, segmentSize: 65536 };
+    await pf.encryptPathParallel(input, `${input}.sg`, target, { threads: 3 });
+    const written: number[] = [];
+    const bytes = await pf.decryptPathParallel(
+      `${input}.sg`,
+      await ef.readHeaderAt(`${input}.sg`),
+      dataKey,
+      `${input}.out`,
+      { threads: 3, what: 'split', onWritten: (index) => written.push(index) },
+    );
+    expect(bytes).toBe(plain.length);
+    expect((await readFile(`${input}.out`)).equals(plain)).toBe(true);
+    // 1 MiB batches of 16 segments: 10 batches, each reported once, whatever thread wrote it.
+    expect(written.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });

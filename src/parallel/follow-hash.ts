@@ -1,8 +1,10 @@
 /**
  * The SHA-256 of a payload being written by several threads at once, batch by batch in any order: the
  * digest must take the bytes in file order, so each batch is hashed once every batch before it is in
- * the file. A batch handed over with its bytes (read back on this thread, in order) is hashed from
- * them; otherwise it is read from the file, which is then only the page cache just written.
+ * the file. A batch handed over with its bytes (read back and checked on this thread, in order) is
+ * hashed from them; otherwise it is read back from the file, which is then only the page cache just
+ * written, and, given a `check`, its tags are checked on that same read: the worker threads then only
+ * encrypt and write, and this thread reads the file back once for both.
  */
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -27,6 +29,8 @@ export class FollowHash {
     private readonly geometry: SegmentGeometry,
     private readonly batch: number,
     streamHeader: Uint8Array,
+    /** Checks segments [first, end) of bytes read back from the file (throws when one fails). */
+    private readonly check?: (first: number, end: number, bytes: Buffer) => void,
   ) {
     this.batches = Math.ceil(geometry.count / batch);
     this.hash.update(streamHeader);
@@ -73,8 +77,9 @@ export class FollowHash {
 
   private async hashFromFile(index: number): Promise<void> {
     const g = this.geometry;
-    const from = ciphertextOffset(g, index * this.batch);
-    const length = ciphertextOffset(g, Math.min(g.count, (index + 1) * this.batch)) - from;
+    const [first, end] = [index * this.batch, Math.min(g.count, (index + 1) * this.batch)];
+    const from = ciphertextOffset(g, first);
+    const length = ciphertextOffset(g, end) - from;
     this.buffer ??= Buffer.allocUnsafe(this.batch * g.segmentSize);
     let done = 0;
     while (done < length) {
@@ -87,6 +92,8 @@ export class FollowHash {
       if (bytesRead === 0) throw new Error(`payload ends before batch ${index} (offset ${from + done})`);
       done += bytesRead;
     }
-    this.hash.update(this.buffer.subarray(0, length));
+    const bytes = this.buffer.subarray(0, length);
+    this.check?.(first, end, bytes);
+    this.hash.update(bytes);
   }
 }

@@ -44,6 +44,11 @@ export interface RangeOptions {
   onWritten?: OnWritten;
 }
 
+/** Whether runRanges runs the ranges one after another on this thread rather than on worker threads. */
+export function runsInline(opts: { inline?: boolean }): boolean {
+  return opts.inline === true || !existsSync(WORKER_PATH);
+}
+
 export async function runRanges(base: RangeBase, opts: RangeOptions, writeBatch?: WriteBatch): Promise<void> {
   const workers = Math.max(1, opts.threads);
   const batch = batchFor(base.geometry.segmentSize);
@@ -57,7 +62,7 @@ export async function runRanges(base: RangeBase, opts: RangeOptions, writeBatch?
     workers,
     ...(writeLock ? { writeLock } : {}),
   }));
-  if (opts.inline || !existsSync(WORKER_PATH)) return runInline(tasks, batches, writeBatch, opts.onWritten);
+  if (runsInline(opts)) return runInline(tasks, batches, writeBatch, opts.onWritten);
 
   if (!writeBatch) {
     // shareMain: this thread takes the first share itself (one worker fewer: ~15 MiB and its start-up),

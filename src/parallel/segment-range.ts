@@ -41,7 +41,8 @@ export interface SegmentRangeTask {
   /**
    * Encrypting into a file: read each batch back from the file right after writing it and check every
    * segment's tag, so the written file is authenticated in the same pass, while the batch is still in
-   * the CPU's cache, instead of by a second pass over the whole file.
+   * the CPU's cache, instead of by a second pass over the whole file. (A file split between worker
+   * threads is read back by the main thread instead, as it hashes: parallel-file.ts.)
    */
   readBack?: boolean;
   /** Shared by every thread writing into the same output file (write-lock.ts). */
@@ -91,9 +92,9 @@ export function runSegmentRange(
 }
 
 /**
- * Reads segments [first, end) back from the output file into one reused buffer and checks each
- * segment's tag (GHASH only: nothing to decrypt, see checkSegmentTag); returns the bytes read. Batches never overlap (offsets follow from the index alone),
- * so a batch checked here stays as checked.
+ * Reads segments [first, end) back from the output file into one reused buffer and checks their tags;
+ * returns the bytes read. Batches never overlap (offsets follow from the index alone), so a batch
+ * checked here stays as checked.
  */
 function readBackCheck(t: SegmentRangeTask): (first: number, end: number) => Buffer {
   if (t.op !== 'encrypt' || t.outFd === undefined)
@@ -105,12 +106,29 @@ function readBackCheck(t: SegmentRangeTask): (first: number, end: number) => Buf
     const from = ciphertextOffset(g, first);
     const length = ciphertextOffset(g, end) - from;
     readFully(outFd, back, length, t.outBase + from, t.what);
-    for (let i = first; i < end; i++) {
-      const segment = back.subarray(ciphertextOffset(g, i) - from, ciphertextOffset(g, i + 1) - from);
-      checkWholeSegmentTag(t.segmentKey, i, i === g.count - 1, segment, `${t.what} (read back)`);
-    }
-    return back.subarray(0, length);
+    const bytes = back.subarray(0, length);
+    checkBatchTags(t.segmentKey, g, first, end, bytes, `${t.what} (read back)`);
+    return bytes;
   };
+}
+
+/**
+ * Checks the tag of every segment in [first, end), whose ciphertext `bytes` holds from segment
+ * `first` on (GHASH only: nothing to decrypt, see checkSegmentTag). Throws IntegrityError naming `what`.
+ */
+export function checkBatchTags(
+  segmentKey: SegmentKey,
+  g: SegmentGeometry,
+  first: number,
+  end: number,
+  bytes: Buffer,
+  what: string,
+): void {
+  const from = ciphertextOffset(g, first);
+  for (let i = first; i < end; i++) {
+    const segment = bytes.subarray(ciphertextOffset(g, i) - from, ciphertextOffset(g, i + 1) - from);
+    checkWholeSegmentTag(segmentKey, i, i === g.count - 1, segment, what);
+  }
 }
 
 /** Writes each batch into the output file where it belongs. */

@@ -206,4 +206,19 @@ describe('one file split between real threads', () => {
     // 1 MiB batches of 16 segments: 10 batches, each reported once, whatever thread wrote it.
     expect(written.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
+
+  it('seals with read-back on worker threads: this thread reads back, checks and hashes the payload as written', async () => {
+    type ParallelFile = typeof import('../../../src/parallel/parallel-file.js');
+    const pf = (await import(join(PROJECT_ROOT, 'dist/parallel/parallel-file.js'))) as ParallelFile;
+    const input = join(dir, 'split-seal.rdb');
+    await writeFile(input, randomBytes(7 * 1024 * 1024 + 11));
+    const target = { context: context('split-seal.rdb'), dataKey, wrappedKeys, segmentSize: 65536 };
+    for (const threads of [1, 2, 3]) {
+      const out = `${input}.${threads}.sg`;
+      const r = await pf.encryptPathParallel(input, out, target, { threads, readBack: true });
+      const separate = await authenticatePath(out, 'split-seal.rdb', 's', dataKey);
+      expect(r.payloadSha256, `${threads} thread(s)`).toBe(separate.payloadSha256);
+      expect(r.bytes).toBe(separate.encryptedBytes);
+    }
+  });
 });

@@ -18,7 +18,7 @@ import { ciphertextOffset, geometryForPayload } from '../../../src/format/segmen
 import { FollowHash } from '../../../src/parallel/follow-hash.js';
 import { encryptPathParallel, openPayload } from '../../../src/parallel/parallel-file.js';
 import { batchFor } from '../../../src/parallel/run-ranges.js';
-import { runSegmentRange } from '../../../src/parallel/segment-range.js';
+import { checkBatchTags, runSegmentRange } from '../../../src/parallel/segment-range.js';
 
 const SEGMENT = 64 * 1024; // 16 segments per 1 MiB batch: several batches need a few MiB
 const dataKey = randomBytes(32);
@@ -150,6 +150,49 @@ describe('FollowHash', () => {
         for (const i of order) follow.written(i, i % 2 === 0 ? bytesOf(i) : Buffer.alloc(0));
         expect(await follow.digest(), `order ${order.join(',')}`).toBe(expected);
       }
+    } finally {
+      await fh.close();
+    }
+  });
+
+  it('with a check, reads back and checks every batch no thread handed over: a byte flipped in the file fails', async () => {
+    const input = await plainFile('follow-check', 3 * 1024 * 1024 + 5);
+    const out = `${input}.sg`;
+    await encryptPathParallel(input, out, target, { threads: 1, inline: true });
+    const header = await readHeaderAt(out);
+    const fh = await open(out, 'r+');
+    try {
+      const { payloadStart, encryptedBytes, streamHeader, segmentKey } = await openPayload(
+        fh,
+        header,
+        dataKey,
+        out,
+      );
+      const geometry = geometryForPayload(encryptedBytes - payloadStart, SEGMENT)!;
+      const batch = batchFor(SEGMENT);
+      const batches = Math.ceil(geometry.count / batch);
+      const checked: number[] = [];
+      const check = (first: number, end: number, bytes: Buffer) => {
+        checked.push(first / batch);
+        checkBatchTags(segmentKey, geometry, first, end, bytes, `${out} (read back)`);
+      };
+      const follow = (c = check) => {
+        const f = new FollowHash(fh, payloadStart, geometry, batch, streamHeader, c);
+        for (let i = batches - 1; i >= 0; i--) f.written(i, Buffer.alloc(0));
+        return f.digest();
+      };
+      expect(await follow()).toBe(await payloadDigest(out));
+      expect(checked).toEqual([...Array(batches).keys()]);
+
+      // A bit flipped in batch 2 as it lies in the file (the page cache a worker thread wrote to).
+      const at = payloadStart + ciphertextOffset(geometry, 2 * batch) + 500;
+      const one = Buffer.alloc(1);
+      await fh.read(one, 0, 1, at);
+      await fh.write(Buffer.from([one[0]! ^ 0x10]), 0, 1, at);
+      await expect(follow()).rejects.toThrow(
+        `${out} (read back): authentication failed in segment ${2 * batch}`,
+      );
+      await expect(follow(() => undefined)).resolves.toMatch(/^[0-9a-f]{64}$/); // without a check: hashed as is
     } finally {
       await fh.close();
     }

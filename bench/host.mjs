@@ -33,7 +33,23 @@ function damonPageout() {
   return false;
 }
 
+/**
+ * Free page reporting (virtio-balloon) hands free guest memory back to the host, the same cost as
+ * DAMON's pageout when it is touched again. On these machines its module has `min_free_ms`: how long a
+ * page must stay free before it is reported; at 0 (their default) a GiB freed by one run is gone before
+ * the next run writes its files. Returns the setting when it is that low, else undefined.
+ */
+function eagerPageReporting() {
+  try {
+    const ms = Number(readFileSync('/sys/module/page_reporting/parameters/min_free_ms', 'utf8'));
+    return ms < 60_000 ? ms : undefined;
+  } catch {
+    return undefined; // no such module, or not this kernel's variant: nothing to report
+  }
+}
+
 export function describeRun({ opts, ws, versions }) {
+  const reportingMs = eagerPageReporting();
   const load = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
@@ -52,6 +68,11 @@ export function describeRun({ opts, ws, versions }) {
     ...(damonPageout()
       ? [
           'WARNING: DAMON pageout is on: memory freed a while ago goes back to the host and costs ~9x the system time when touched again; tmpfs figures swing between runs (bench/README.md)',
+        ]
+      : []),
+    ...(reportingMs !== undefined
+      ? [
+          `WARNING: free page reporting hands memory free for ${reportingMs} ms back to the host; touching it again costs several times the system time, and tmpfs figures swing between runs (bench/README.md)`,
         ]
       : []),
     `times are wall clock from process start to exit; peak RSS by ${rssMethod}`,

@@ -55,7 +55,9 @@ export function encryptCommand(): Command {
         };
         const toStdout =
           threads > 1
-            ? encryptPathParallel(input, process.stdout, target, { threads })
+            ? // The threads write to fd 1 themselves, in turns; process.stdout is never opened (its
+              // stream would set the pipe non-blocking, and each batch would pass through this thread).
+              encryptPathParallel(input, { fd: 1 }, target, { threads, shareMain: true })
             : pipeline(
                 Readable.from(collectingAsYouGo(encryptFile(source, header, dataKey))),
                 process.stdout,

@@ -1,8 +1,8 @@
 /**
  * One large file encrypted or decrypted on every core. This thread writes the header and the stream
  * header; each worker thread then takes every n-th batch of segments (segment-range.ts), reading and
- * writing at offsets that follow from the segment index alone (or, for a stream such as stdout,
- * handing batches back to be written in order: run-ranges.ts). A file output is new (0600, fsynced)
+ * writing at offsets that follow from the segment index alone (or, for a pipe such as stdout,
+ * writing them to it in file order, taking turns: ordered-writes.ts). A file output is new (0600, fsynced)
  * and callers publish it only after the returned promise resolves: a decrypted file is complete and
  * authenticated only then, exactly as with the streaming path.
  */
@@ -31,6 +31,7 @@ import { SourceChangedError } from '../snapshots/source-changed.js';
 import { batchFor, runRanges, runsInline, WORKER_PATH } from './run-ranges.js';
 import { FollowHash } from './follow-hash.js';
 import { checkBatchTags, type OnWritten } from './segment-range.js';
+import { writeAllSync } from './ordered-writes.js';
 
 /**
  * Below this, starting the threads costs about what they save (measured on 2 cores: a 16 MiB file
@@ -72,11 +73,11 @@ export interface ParallelOptions {
 
 /**
  * Encrypts the regular file `inPath` into a new file `outPath` (each thread writes its own batches
- * in place), or into `outPath` = a writable stream such as stdout (batches written in order).
+ * in place), or to `outPath` = `{ fd }`, a pipe or device such as stdout (batches written in order).
  */
 export async function encryptPathParallel(
   inPath: string,
-  outPath: string | NodeJS.WritableStream,
+  outPath: string | { fd: number },
   target: EncryptTarget,
   opts: ParallelOptions,
 ): Promise<{ bytes: number; plaintextBytes: number; payloadSha256?: string }> {
@@ -131,17 +132,10 @@ export async function encryptPathParallel(
         readBack,
       );
     } else {
-      // A closed pipe reports through the write callbacks; without a listener its 'error' event would crash.
-      const ignore = () => undefined;
-      outPath.on('error', ignore);
-      try {
-        const write = (data: Buffer) => writeToStream(outPath, data);
-        await write(Buffer.concat([head, streamHeader]));
-        await runRanges({ ...task, outFd: undefined, outBase: 0 }, opts, write);
-        await checkUnchanged();
-      } finally {
-        outPath.off('error', ignore);
-      }
+      // A pipe or device (stdout): every thread writes its batches to it in file order.
+      writeAllSync(outPath.fd, Buffer.concat([head, streamHeader]));
+      await runRanges({ ...task, outFd: undefined, outBase: 0 }, opts, outPath.fd);
+      await checkUnchanged();
     }
     const bytes = head.length + geometry.payloadSize;
     return { bytes, plaintextBytes: before.size, ...(payloadSha256 ? { payloadSha256 } : {}) };
@@ -152,13 +146,6 @@ export async function encryptPathParallel(
 
 function openReadOnly(path: string): Promise<FileHandle> {
   return open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-}
-
-/** Resolves once `stream` has taken `data` (so at most a batch or two wait in memory). */
-function writeToStream(stream: NodeJS.WritableStream, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(data, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 /**

@@ -47,6 +47,11 @@ export interface SegmentRangeTask {
   readBack?: boolean;
   /** Shared by every thread writing into the same output file (write-lock.ts). */
   writeLock?: WriteLock;
+  /**
+   * Collect the young garbage (the batches' output buffers) every few MiB instead of after every
+   * batch: about a fifth less CPU writing to a pipe, for ~9 MiB more memory (run-ranges.ts).
+   */
+  collectEveryFewMiB?: boolean;
 }
 
 /** Receives batch number `index` (counted over the whole file) as output buffers, in this thread's order. */
@@ -75,7 +80,8 @@ export function runSegmentRange(
   const buf = Buffer.allocUnsafe(t.batch * g.segmentSize);
   const check = t.readBack ? readBackCheck(t) : undefined;
   for (let first = t.worker * t.batch; first < g.count; first += t.workers * t.batch) {
-    collectYoungGarbage(); // the previous batch's output buffers
+    // The previous batch's output buffers.
+    collectYoungGarbage(t.collectEveryFewMiB ? t.batch * g.segmentSize : Infinity);
     const end = Math.min(first + t.batch, g.count);
     const from = inOffset(g, first);
     readFully(t.inFd, buf, inOffset(g, end) - from, t.inBase + from, t.what);

@@ -5,6 +5,7 @@ import {
   SourceChangedError,
   type UnreadableReason,
 } from '../snapshots/source-changed.js';
+import { StoppedError } from './ordered-writes.js';
 
 export interface SerializedError {
   name: string;
@@ -35,6 +36,7 @@ export function deserializeError(s: SerializedError): Error {
     err = new SnapshotUnreadableError(s.message, (s.reason ?? 'io') as UnreadableReason);
   else if (s.name === 'IntegrityError') err = new IntegrityError(s.message);
   else if (s.name === 'UserError') err = new UserError(s.message, s.exitCode ?? 1);
+  else if (s.name === 'StoppedError') err = new StoppedError(s.message);
   else err = new Error(s.message);
   if (s.code) Object.assign(err, { code: s.code });
   if (s.stack) err.stack = s.stack;

@@ -86,6 +86,32 @@ describe('--threads', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('to a non-blocking pipe whose reader is slow: waits on a full pipe (EAGAIN) instead of failing', async () => {
+    // The threads write to fd 1 themselves; here it is set O_NONBLOCK and the reader starts late, so
+    // the 64 KiB pipe is full and write(2) answers EAGAIN many times.
+    const setNonBlocking =
+      'import fcntl, os, sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
+    const out = join(dir, 'nonblocking.sg');
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'python3 -c "$0" "$1" "$2" encrypt "$3" -o - --threads 2 --key-file "$4" | { sleep 0.5; cat; } > "$5"; echo "exit=${PIPESTATUS[0]}"',
+        setNonBlocking,
+        process.execPath,
+        CLI_PATH,
+        join(dir, 'plain'),
+        key,
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('exit=0');
+    await cli('decrypt', out, '-o', join(dir, 'nonblocking.out'));
+    expect(readFileSync(join(dir, 'nonblocking.out')).equals(plain)).toBe(true);
+  });
+
   it('a file of 64 MiB or more is split by default and round-trips', async () => {
     const big = join(dir, 'big');
     const data = Buffer.concat([plain, plain, plain, plain]); // 80 MiB

@@ -4,10 +4,9 @@
  * segments and batches. Runs the per-thread ranges inline; test/cli/threads.test.ts runs real threads.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../../src/errors.js';
 import { encryptFile } from '../../../src/format/file.js';
@@ -73,23 +72,22 @@ describe('parallel file path', () => {
     });
   }
 
-  it('into a stream: the same bytes, batches in order', async () => {
-    const plain = randomBytes(2 * 4 * 1024 * 1024 + 999); // three 4 MiB batches of 64 KiB segments
-    const input = join(dir, 'stream.plain');
+  it('to a descriptor without offsets (stdout): the same bytes, batches in order', async () => {
+    const plain = randomBytes(2 * 4 * 1024 * 1024 + 999); // several 1 MiB batches of 64 KiB segments
+    const input = join(dir, 'ordered.plain');
     await writeFile(input, plain);
     const big = { ...target, segmentSize: 64 * 1024 };
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        chunks.push(Buffer.from(chunk));
-        done();
-      },
-    });
-    await encryptPathParallel(input, sink, big, { threads: 2, inline: true, randomness });
+    const out = join(dir, 'ordered.sg');
+    const fh = await open(out, 'w'); // written at its current offset, as a pipe would be
+    try {
+      await encryptPathParallel(input, { fd: fh.fd }, big, { threads: 2, inline: true, randomness });
+    } finally {
+      await fh.close();
+    }
     const streaming = await collect(
       encryptFile(chunksOf(plain, 1 << 20), { ...header, segmentSize: 64 * 1024 }, dataKey, randomness),
     );
-    expect(Buffer.concat(chunks).equals(streaming)).toBe(true);
+    expect((await readFile(out)).equals(streaming)).toBe(true);
   });
 
   it('splits several batches between threads (file larger than one 4 MiB batch per thread)', async () => {

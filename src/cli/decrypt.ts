@@ -15,8 +15,12 @@ import type { Keyring } from '../keys/keyring.js';
 import { releaseWhenAuthenticated, writeInOrder } from '../restore/plaintext-spool.js';
 import type { FileHandle } from 'node:fs/promises';
 import { publishFile } from './publish.js';
+import { coalesce } from '../io/coalesce.js';
 import { commandWithSettings, onSettings } from './options.js';
 import { IntegrityError, UserError, errnoPath, fileSystemProblem } from '../errors.js';
+
+/** stdin is read in chunks of this size (io/coalesce.ts). */
+const STDIN_CHUNK = 1024 * 1024;
 
 export function decryptCommand(): Command {
   const cmd = commandWithSettings(
@@ -38,7 +42,9 @@ export function decryptCommand(): Command {
     keyring.assertCanOpen('decrypt');
     try {
       const opened =
-        input === '-' ? await openEncrypted(process.stdin, 'stdin') : await openEncryptedPath(input);
+        input === '-'
+          ? await openEncrypted(coalesce(process.stdin, STDIN_CHUNK), 'stdin')
+          : await openEncryptedPath(input);
       // A regular file is decrypted segment by segment at offsets, into one reused buffer (as in encrypt.ts).
       const size = input === '-' ? undefined : await regularFileSize(input);
       const threads = size === undefined ? 1 : threadsFor(size, opts.threads);

@@ -1,0 +1,25 @@
+/**
+ * Joins the small pieces a pipe delivers (process.stdin reads 64 KiB at a time) into chunks of a fixed
+ * size. Downstream then handles a sixteenth as many buffers: decrypting 1 GiB from a pipe into a file
+ * peaked at 143 MiB with the pieces as given and at 103 MiB joined into 1 MiB chunks, with a little
+ * less CPU (2.21 → 2.14 s, medians of 5 alternated runs).
+ */
+export async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let chunk = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (const piece of pieces) {
+    let at = 0;
+    while (at < piece.byteLength) {
+      const n = Math.min(size - filled, piece.byteLength - at);
+      chunk.set(piece.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      if (filled === size) {
+        yield chunk;
+        chunk = Buffer.allocUnsafe(size);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield chunk.subarray(0, filled);
+}

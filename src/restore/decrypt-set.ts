@@ -21,10 +21,14 @@ import type { FileWorkers } from '../parallel/file-workers.js';
 import { readHeaderFrom, type OpenBytes } from '../files/authenticate.js';
 import { fileError } from '../files/encrypted-file.js';
 import { writeNewFile } from '../io/durable.js';
+import { coalesce } from '../io/coalesce.js';
 import { batchFor } from '../parallel/run-ranges.js';
 import { TAG_LENGTH } from '../format/limits.js';
 import { encryptedNameFor } from '../store/names.js';
 import type { Store } from '../store/store.js';
+
+/** A file streamed from a bucket is decrypted in chunks of this size. */
+const STREAM_CHUNK = 1024 * 1024;
 
 /** Writing errors concern the target directory; anything else concerns the encrypted file. */
 function ioError(err: unknown, path: string, tmp: string): unknown {
@@ -78,7 +82,8 @@ export async function decryptEntry(
     report(entry.size);
     return checkSize(path, entry, done.plaintextBytes);
   }
-  const reader = new PullReader(open(header.raw.length));
+  // A bucket's body arrives in the socket's small pieces: join them (io/coalesce.ts).
+  const reader = new PullReader(coalesce(open(header.raw.length), STREAM_CHUNK));
   let plain = 0;
   const plaintext = (async function* () {
     // decryptFile checks the header MAC first, then releases each segment only after its tag verified.

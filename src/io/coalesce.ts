@@ -1,9 +1,8 @@
 /**
- * Joins the small pieces a pipe or a socket delivers (process.stdin reads 64 KiB at a time) into chunks of a fixed
- * size. Downstream then handles a sixteenth as many buffers: decrypting 1 GiB from a pipe into a file
- * peaked at 143 MiB with the pieces as given and at 103 MiB joined into 1 MiB chunks, with a little
- * less CPU (2.21 → 2.14 s, medians of 5 alternated runs). Restoring 1 GiB from a bucket (a body in
- * the socket's pieces): 156 → 135 MiB, 2.37 → 1.86 CPU-s (bench/run.mjs --only s3).
+ * Joins the small pieces a pipe or a socket delivers (process.stdin reads 64 KiB at a time) into
+ * chunks of a fixed size, so that downstream handles a sixteenth as many buffers. Decrypting 1 GiB
+ * from a pipe into a file: 143 → 103 MiB peak, 2.21 → 2.14 CPU-s (medians of 5 alternated runs).
+ * Restoring 1 GiB from a bucket: 156 → 135 MiB, 2.37 → 1.86 CPU-s (bench/run.mjs --only s3).
  */
 export async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
   let chunk = Buffer.allocUnsafe(size);

@@ -200,29 +200,3 @@ export async function regularFileSize(path: string): Promise<number | undefined>
   const st = await lstat(path);
   return st.isFile() ? st.size : undefined;
 }
-
-/**
- * Feeds the file from `start` to its end to `consume` through two buffers used in turn (one read
- * ahead): no garbage per chunk, so memory stays flat whatever the size. Returns the bytes read.
- */
-export async function readFlat(
-  fh: FileHandle,
-  start: number,
-  consume: (chunk: Buffer) => void,
-): Promise<number> {
-  let [current, other] = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
-  let position = start;
-  let reading = fh.read(current, 0, READ_CHUNK, position);
-  try {
-    for (;;) {
-      const { bytesRead } = await reading;
-      if (bytesRead === 0) return position - start;
-      position += bytesRead;
-      [current, other] = [other, current];
-      reading = fh.read(current, 0, READ_CHUNK, position);
-      consume(other.subarray(0, bytesRead));
-    }
-  } finally {
-    await reading.catch(() => undefined);
-  }
-}

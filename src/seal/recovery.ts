@@ -20,11 +20,13 @@ import { MANIFEST_FILE } from '../store/names.js';
 import { verifyOpened, withSealedSet } from '../store/sealed-set.js';
 import { encryptAndPublish, type SealConfig } from './seal.js';
 import { daemonOpener } from './daemon-keys.js';
+import { forgetSealed } from './chain-link.js';
 import { checkWithoutKey } from './keyless-check.js';
 
 /** Moves a published set that fails verification out of the way; it is never deleted. */
 export async function quarantineSet(cfg: SealConfig, setId: string, reason: string): Promise<string> {
   const target = await cfg.store.quarantine(setId);
+  forgetSealed(cfg.store, setId);
   cfg.log.error(
     { setId, reason, movedTo: target },
     'published set failed verification; quarantined it and sealing the snapshot again',

@@ -15,6 +15,9 @@ import { Keyring } from '../../../src/keys/keyring.js';
 import { LocalKeyProvider } from '../../../src/keys/local/provider.js';
 import { noopObserver } from '../../../src/observe/observer.js';
 import { predecessorFor } from '../../../src/seal/chain-link.js';
+import { quarantineSet } from '../../../src/seal/recovery.js';
+import { checkChain } from '../../../src/store/chain.js';
+import { claimedPrevious } from '../../../src/store/set-info.js';
 import { encryptAndPublish, type SealConfig } from '../../../src/seal/seal.js';
 import { scanDirectory } from '../../../src/snapshots/scan.js';
 import { LocalStore } from '../../../src/store/local/local-store.js';
@@ -106,5 +109,33 @@ describe('predecessorFor', () => {
     });
     expect(warnings.join('\n')).toContain(`the manifest of set ${c} is damaged or missing`);
     expect(warnings.join('\n')).toContain(`the manifest of set ${b} is damaged or missing`);
+  });
+
+  it('still names the set it sealed last when someone deleted it, so the gap stays reported', async () => {
+    const a = await seal(0);
+    const b = await seal(60);
+    const digestB = await digestOnDisk(b);
+    // The newest set disappears while the daemon runs: nothing newer names it yet.
+    await rm(join(ws.sealed, b), { recursive: true });
+    const c = await seal(120);
+    expect(warnings.join('\n')).toContain(`set ${b}, the last one this process sealed, is gone`);
+    const store = new LocalStore(ws.sealed);
+    const ids = await store.listSets();
+    expect(ids).toEqual([c, a]);
+    const links = [{ setId: c, previous: claimedPrevious(await store.readInfo(c)) }];
+    expect(links[0]?.previous).toEqual({ setId: b, manifestSha256: digestB });
+    const { breaks } = await checkChain(store, ids, links);
+    expect(breaks).toMatchObject([{ setId: c, previous: b, kind: 'missing' }]);
+  });
+
+  it('chains past a set this process quarantined itself, without an error', async () => {
+    const a = await seal(0);
+    const b = await seal(60);
+    await quarantineSet(cfg, b, 'a test reason');
+    expect(await predecessorFor(cfg.store, setIdFor(1_790_000_000_000 + 120_000, 'dump'), log)).toEqual({
+      setId: a,
+      manifestSha256: await digestOnDisk(a),
+    });
+    expect(warnings.join('\n')).not.toContain('is gone');
   });
 });

@@ -182,7 +182,7 @@ export const SETTINGS = {
   }),
   'verify-every': optional(duration, {
     arg: 'duration',
-    help: 're-verify the newest sealed set this often (restorability check)',
+    help: 're-verify the newest sealed set, and check the chain of all sets, this often',
   }),
   'metrics-addr': withDefault(listenAddress, parseListenAddress(DEFAULT_METRICS_ADDR), DEFAULT_METRICS_ADDR, {
     arg: 'host:port|off',

@@ -12,6 +12,7 @@ const METHODS = {
   pending: true,
   keyProviderCall: true,
   verification: true,
+  chainChecked: true,
   restoreOnBoot: true,
   restoreSkippedSets: true,
   watching: true,

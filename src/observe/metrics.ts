@@ -86,6 +86,7 @@ export class PrometheusObserver implements PipelineObserver {
   private readonly keyProviderErrors: Counter<'provider' | 'operation'>;
   private readonly lastVerification: Gauge;
   private readonly verificationFailures: Counter;
+  private readonly chainBroken: Gauge;
   private readonly restoreOnBootTotal: Counter<'outcome'>;
   private readonly restoreSkipped: Gauge;
   private readonly watchingGauge: Gauge;
@@ -198,6 +199,11 @@ export class PrometheusObserver implements PipelineObserver {
       name: 'snapshot_guard_restore_on_boot_total',
       help: 'Restore-on-boot handling, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.chainBroken = new Gauge({
+      name: 'snapshot_guard_chain_broken_links',
+      help: 'Broken links the last scheduled check (watch --verify-every) found in the chain of sealed sets: a set deleted from the middle of the store, or replaced',
       registers,
     });
     this.restoreSkipped = new Gauge({
@@ -337,6 +343,12 @@ export class PrometheusObserver implements PipelineObserver {
     guard(() => {
       if (!ok) this.verificationFailures.inc();
       else if (isCount(atUnixSeconds)) this.lastVerification.set(atUnixSeconds);
+    });
+  }
+
+  chainChecked(brokenLinks: number): void {
+    guard(() => {
+      if (isCount(brokenLinks)) this.chainBroken.set(brokenLinks);
     });
   }
 

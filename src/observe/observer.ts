@@ -58,6 +58,8 @@ export interface PipelineObserver {
   keyProviderCall(provider: string, operation: string, seconds: number, ok: boolean): void;
   /** A scheduled or on-demand verification of a sealed set. */
   verification(ok: boolean, atUnixSeconds: number): void;
+  /** Broken links the last scheduled chain check found (a set deleted out of order, or replaced). */
+  chainChecked(brokenLinks: number): void;
   /** Outcome of restore-on-boot handling: restored set shredded after load, etc. */
   restoreOnBoot(
     outcome:
@@ -80,6 +82,7 @@ export const noopObserver: PipelineObserver = {
   pending() {},
   keyProviderCall() {},
   verification() {},
+  chainChecked() {},
   restoreOnBoot() {},
   restoreSkippedSets() {},
   watching() {},

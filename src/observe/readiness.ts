@@ -89,6 +89,7 @@ export class ReadinessState implements PipelineObserver {
   housekeepingFailed(): void {}
   keyProviderCall(): void {}
   verification(): void {}
+  chainChecked(): void {}
   restoreOnBoot(): void {}
   restoreSkippedSets(): void {}
   lastSealFromStore(): void {}

@@ -1,16 +1,23 @@
-/** The daemon's scheduled check of the newest sealed set (`watch --verify-every`). */
+/**
+ * The daemon's scheduled check (`watch --verify-every`): the newest sealed set, and the chain of every
+ * published set (a set deleted from the middle of the store, or replaced).
+ */
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { PipelineObserver } from '../observe/observer.js';
 import type { Store } from '../store/store.js';
 import { verifyAndRecord, type VerificationResult } from '../store/verify.js';
+import { checkChain, type ChainLink } from '../store/chain.js';
+import { claimedPrevious } from '../store/set-info.js';
+import { previousOf } from '../format/manifest.js';
 import { daemonOpener } from './daemon-keys.js';
 import { checkWithoutKey } from './keyless-check.js';
 
 /**
  * The daemon's scheduled check: verifies the newest sealed set, records it in status.json and reports
- * it to the observer (metrics, alerts). Returns undefined when nothing has been sealed yet. Never throws.
+ * it to the observer (metrics, alerts); then checks the chain (scheduledChainCheck). Returns undefined
+ * when nothing has been sealed yet. Never throws.
  */
 export async function verifyLatest(
   store: Store,
@@ -46,9 +53,11 @@ export async function verifyLatest(
       observer.verification(false, Date.now() / 1000);
       log.error({ setId: newest, err: keyless.error }, 'scheduled check FAILED for the newest sealed set');
     }
+    await scheduledChainCheck(store, ids, undefined, observer, log);
     return { setId: newest, ok: keyless.ok, ...(keyless.error ? { error: keyless.error } : {}) };
   }
   const result = await verifyAndRecord(store, newest, opener, parallelism);
+  await scheduledChainCheck(store, ids, result.manifest && previousOf(result.manifest), observer, log);
   observer.verification(result.ok, Date.now() / 1000);
   if (result.ok) log.info({ setId: newest }, 'scheduled verification: the newest sealed set is intact');
   else
@@ -58,4 +67,44 @@ export async function verifyLatest(
     );
   if (result.statusWriteError) log.warn({ setId: newest }, result.statusWriteError);
   return result;
+}
+
+/**
+ * Follows the links of every published set (store/chain.ts). They come from each set's set.json, which
+ * anyone who can write the store can change, except the newest set's link when it was just read from
+ * its authenticated manifest (`newestLink`): a cheap alarm between full `verify --all` runs, which
+ * authenticate every link. Each broken link is logged; the count goes to the observer
+ * (snapshot_guard_chain_broken_links). A listing or read that fails leaves the count as it was.
+ */
+async function scheduledChainCheck(
+  store: Store,
+  ids: string[],
+  newestLink: ChainLink['previous'],
+  observer: PipelineObserver,
+  log: Logger,
+): Promise<void> {
+  try {
+    const links: ChainLink[] = [];
+    for (const [i, id] of ids.entries()) {
+      const previous =
+        i === 0 && newestLink !== undefined
+          ? newestLink
+          : claimedPrevious(await store.readInfo(id).catch(() => undefined));
+      links.push({ setId: id, previous });
+    }
+    const { breaks } = await checkChain(store, ids, links);
+    for (const b of breaks)
+      log.error(
+        { setId: b.setId, previous: b.previous, kind: b.kind },
+        `chain of sealed sets broken: ${b.message}`,
+      );
+    observer.chainChecked(breaks.length);
+    if (breaks.length === 0)
+      log.debug(
+        { sets: ids.length },
+        'scheduled check: the chain of sealed sets has no gap and no replaced set',
+      );
+  } catch (err) {
+    log.error({ err: errorMessage(err) }, 'scheduled check could not follow the chain of sealed sets');
+  }
 }

@@ -92,6 +92,7 @@ describe('fanOut', () => {
     both.pending(1, 2);
     both.keyProviderCall('local', 'wrap', 0, true);
     both.verification(true, 1);
+    both.chainChecked(0);
     both.restoreOnBoot('skipped');
     both.restoreSkippedSets(0);
     both.lastSealFromStore({ finishedAt: 1, fileSizes: [] });

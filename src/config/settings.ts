@@ -136,6 +136,10 @@ export const SETTINGS = {
     env: 'SNAPSHOT_GUARD_S3_FORCE_PATH_STYLE',
     help: 'address buckets as ENDPOINT/BUCKET (S3-compatible stores)',
   }),
+  's3-timeout': withDefault(duration, 60_000, '1m', {
+    arg: 'duration',
+    help: 'give up on an S3 request when the endpoint sends nothing for this long (a stalled or full server); each request is tried 4 times',
+  }),
   'object-lock-days': optional(wholeNumber(1, 36_500), {
     arg: 'n',
     help: 'S3 Object Lock: keep every object of a set for N days',
@@ -280,11 +284,12 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 const KEYS = Object.keys(KEY_SETTINGS) as (keyof typeof KEY_SETTINGS)[];
 
-const S3 = ['s3-region', 's3-endpoint', 's3-force-path-style', 'instance'] as const;
+const S3 = ['s3-region', 's3-endpoint', 's3-force-path-style', 's3-timeout', 'instance'] as const;
 const S3_WRITE = [
   's3-region',
   's3-endpoint',
   's3-force-path-style',
+  's3-timeout',
   'object-lock-days',
   'object-lock-mode',
 ] as const;

@@ -4,7 +4,8 @@
  * each give one line and a non-zero exit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DIR_LOCK_FILE } from '../../src/snapshots/dir-lock.js';
 import { runCli } from '../helpers/cli.js';
@@ -111,6 +112,53 @@ describe('bucket store failures', () => {
     expect(oneLine(res.stderr), res.stderr).toHaveLength(1);
     expect(res.stderr).toContain(`cannot reach the S3 endpoint http://127.0.0.1:${port}`);
   });
+
+  it('an endpoint that goes silent mid-upload: watch --once gives up after --s3-timeout, plaintext kept', async () => {
+    const bucket = await newBucket(c);
+    // A proxy to the gateway that stops passing bytes once ~300 KB of requests went through: a
+    // server that accepted the upload and stalled (as a Ceph cluster with full OSDs does).
+    const upstream = new URL(c.endpoint);
+    let sent = 0;
+    const held: Socket[] = [];
+    const proxy: Server = createServer((client) => {
+      const server = createConnection(Number(upstream.port), upstream.hostname);
+      held.push(client, server);
+      client.on('data', (b: Buffer) => {
+        sent += b.length;
+        if (sent < 300_000) server.write(b);
+      });
+      server.on('data', (b: Buffer) => {
+        if (sent < 300_000) client.write(b);
+      });
+      for (const s of [client, server]) s.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as { port: number };
+    const w = await writeDfsSet({ dir: ws.df, stem: 'dump-stall', shards: 2, bytesPerShard: 1_000_000 });
+    try {
+      const started = Date.now();
+      const res = await runCli(
+        [
+          'watch',
+          ...withOut(ws.args('--once', '--instance', 'stall', '--s3-timeout', '1s'), `s3://${bucket}/p`),
+          '--s3-endpoint',
+          `http://127.0.0.1:${port}`,
+        ],
+        { env: c.env },
+      );
+      expect(sent).toBeGreaterThanOrEqual(300_000); // the stall came after the upload had begun
+      expect(res.code, res.stderr).not.toBe(0);
+      expect(oneLine(res.stderr), res.stderr).toHaveLength(1);
+      expect(res.stderr).toContain(`the S3 endpoint http://127.0.0.1:${port} stopped answering`);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      for (const [name, bytes] of w.contents)
+        expect((await readFile(join(ws.df, name))).equals(bytes), name).toBe(true);
+    } finally {
+      for (const s of held) s.destroy();
+      proxy.close();
+      for (const name of w.contents.keys()) await rm(join(ws.df, name), { force: true });
+    }
+  }, 90_000);
 
   it('a URL that is not a bucket is a usage error', async () => {
     const res = await runCli(['list', '--from', 's3://Bad_Bucket/x'], { env: c.env });

@@ -25,8 +25,23 @@ const md5BoundPayload =
     return next(args);
   };
 
+/** The default of --s3-timeout. */
+export const DEFAULT_S3_TIMEOUT_MS = 60_000;
+
+/**
+ * Without a timeout the SDK waits forever for a server that accepted the connection and went silent
+ * (a Ceph cluster whose OSDs are full blocks writes instead of refusing them; a dropped route): a seal,
+ * or `watch --once`, would hang with its plaintext in place. The socket timeout counts silence, not
+ * duration, so a long transfer that keeps moving is never cut. A TimeoutError is retried by the SDK.
+ */
+function requestHandler(timeoutMs: number): { connectionTimeout: number; socketTimeout: number } {
+  // The SDK builds its NodeHttpHandler from these options.
+  return { connectionTimeout: Math.min(timeoutMs, 10_000), socketTimeout: timeoutMs };
+}
+
 export function makeS3Client(s: S3Settings): S3Client {
   const client = new S3Client({
+    requestHandler: requestHandler(s.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS),
     ...(s.region ? { region: s.region } : {}),
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     forcePathStyle: s.forcePathStyle ?? false,

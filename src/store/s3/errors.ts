@@ -56,7 +56,13 @@ export function storeError(err: unknown, location: string, endpoint: string, act
       { cause: err },
     );
   }
-  if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError') {
+  if (name === 'TimeoutError') {
+    return new StoreError(
+      `${location}: the S3 endpoint ${endpoint} stopped answering while ${action} (no byte within --s3-timeout, 4 tries); the server may be stalled (a Ceph cluster with full OSDs blocks writes) or the network drops packets: check the server's health, or raise --s3-timeout`,
+      { cause: err },
+    );
+  }
+  if (code && UNREACHABLE.has(code)) {
     return new StoreError(
       `${location}: cannot reach the S3 endpoint ${endpoint} (${code ?? name}); check --s3-endpoint / AWS_ENDPOINT_URL_S3 and the network`,
       { cause: err },

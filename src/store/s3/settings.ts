@@ -16,6 +16,8 @@ export interface S3Settings {
   /** --s3-endpoint, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (read by the SDK). */
   endpoint?: string;
   forcePathStyle?: boolean;
+  /** --s3-timeout: a request whose connection stays silent this long fails (and is retried). */
+  timeoutMs?: number;
   /** The instance whose sets are read or written (PREFIX/INSTANCE/…); readers may leave it out. */
   instance?: string;
   objectLockDays?: number;

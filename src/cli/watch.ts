@@ -37,8 +37,11 @@ export function watchCommand(): Command {
       );
     rejectRemoteDir(opts.dir);
     const storeEvents = relayObserver();
+    // The writer's instance: in headers, and in a bucket the PREFIX/INSTANCE its sets go under.
+    const instance = opts.instance ?? hostname();
     const store = await openStore(opts.out, '--out', {
       ...s3SettingsFrom(opts),
+      instance,
       observer: storeEvents.observer,
     });
     const strict = opts.strictPermissions;
@@ -96,7 +99,7 @@ export function watchCommand(): Command {
       keyring,
       store,
       dragonflyDir: dirs.dragonflyDir,
-      instance: opts.instance ?? hostname(),
+      instance,
       segmentSize: opts.segmentSize,
       shredMode: opts.shred,
       parallelism: opts.parallelism,

@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { hostname } from 'node:os';
 import { runCli } from '../helpers/cli.js';
 import { ceph, newBucket, type Ceph } from '../helpers/ceph.js';
-import { writeDfsSet } from '../helpers/dfs-writer.js';
+import { writeDfsSet, writeRdbFile } from '../helpers/dfs-writer.js';
 import { RedisServer, fillRedis, readRedis } from '../helpers/redis-server.js';
 import { workspace, type Workspace } from '../helpers/watch-fixtures.js';
 
@@ -121,5 +122,25 @@ describe('sealed sets in a Ceph bucket', () => {
     // Nothing left half-uploaded.
     const uploads = await c.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect(uploads.Uploads ?? []).toEqual([]);
+  });
+
+  it('without --instance, watch seals under the host name, as documented', async () => {
+    const bucket = await newBucket(c);
+    const url = `s3://${bucket}/noinstance`;
+    const data = await writeRdbFile(ws.df, 'dump.rdb', 50_000);
+    const res = await runCli(['watch', ...s3Args(url, '--once')], { env: c.env });
+    expect(res.code, res.stderr).toBe(0);
+    expect(await readdir(ws.df)).toEqual([]);
+    const listed = await c.client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'noinstance/', Delimiter: '/' }),
+    );
+    expect((listed.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual([`noinstance/${hostname()}/`]);
+    // A reader finds the only instance there without being told.
+    const out = join(ws.root, 'restored-noinstance');
+    const r = await runCli(['restore', '--from', url, '--latest', '--to', out, '--key-file', ws.keyFile], {
+      env: c.env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readFile(join(out, 'dump.rdb'))).equals(data)).toBe(true);
   });
 });

@@ -64,9 +64,21 @@ export function watchCommand(): Command {
       await storeLock.release();
       throw err;
     });
+    // Never throws: a lock left behind is taken over (its process is gone, or it goes stale), and a
+    // release that fails, e.g. on a stalled bucket, must not hide why the run ended.
     const releaseLocks = async () => {
-      await dirLock.release();
-      await storeLock.release();
+      for (const [lock, where] of [
+        [dirLock, dirs.dragonflyDir],
+        [storeLock, store.location],
+      ] as const)
+        await lock
+          .release()
+          .catch((err: unknown) =>
+            log.warn(
+              { err: errorMessage(err) },
+              `could not release the writer lock of ${where}; the next writer takes it over (at once on this host, else when it is 2 minutes stale)`,
+            ),
+          );
     };
     const keyring = await keyringFromSettings(opts);
     // prom-client and the HTTP server are loaded only by `watch`, not by the other commands.

@@ -53,13 +53,19 @@ export function makeS3Client(s: S3Settings): S3Client {
   return client;
 }
 
-/** The endpoint the client talks to, for messages. */
+/**
+ * The endpoint the client talks to, for messages ("the S3 endpoint X …"): --s3-endpoint, else the
+ * environment variables the SDK reads itself (its config does not show them), else AWS's own.
+ */
 export async function endpointOf(client: S3Client): Promise<string> {
   try {
     const ep = await client.config.endpoint?.();
     if (ep) return `${ep.protocol}//${ep.hostname}${ep.port ? `:${ep.port}` : ''}`;
   } catch {
-    // no explicit endpoint: the SDK derives AWS's from the region
+    // no explicit endpoint
   }
-  return 'the AWS S3 endpoint of the region';
+  const fromEnv = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+  if (fromEnv) return fromEnv;
+  const region = await client.config.region().catch(() => undefined);
+  return region ? `of AWS for region ${region}` : 'of AWS';
 }

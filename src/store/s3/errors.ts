@@ -40,7 +40,7 @@ export function storeError(err: unknown, location: string, endpoint: string, act
   // HeadBucket answers a missing bucket with a bare 404.
   if (name === 'NoSuchBucket' || (name === 'NotFound' && action === 'checking the bucket')) {
     return new StoreError(
-      `${location}: the bucket does not exist (at ${endpoint}); create it (docs/OBJECT-STORAGE.md) or fix the URL`,
+      `${location}: the bucket does not exist (at the S3 endpoint ${endpoint}); create it (docs/OBJECT-STORAGE.md) or fix the URL`,
       { cause: err },
     );
   }

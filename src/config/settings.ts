@@ -40,7 +40,7 @@ export const SETTINGS = {
   'copy-to': list(path, {
     arg: 'dir|url',
     items: 'directories or s3://BUCKET/PREFIX URLs',
-    help: 'after each seal, copy the sealed set to this further store too: a directory or s3://BUCKET/PREFIX (repeatable; never delays sealing)',
+    help: 'after each seal, copy the sealed set to this further store too: a directory or s3://BUCKET/PREFIX[?region=…&profile=…] (repeatable; never delays sealing)',
   }),
   from: optional(path, { arg: 'dir', help: SEALED_DIR_HELP }),
   to: optional(path, { arg: 'dir', help: "Dragonfly's --dir (created 0700 if missing)" }),

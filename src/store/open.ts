@@ -1,12 +1,12 @@
 /**
  * The store registry: turns what the operator wrote after --out / --from into a Store. A plain path is
- * a local directory; `s3://BUCKET/PREFIX` is a bucket; any other URL must name a store kind that
+ * a local directory; `s3://BUCKET/PREFIX[?region=…&profile=…]` is a bucket; any other URL must name a store kind that
  * exists, so `--out x://…` is never taken for a local folder called "x:".
  */
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { LocalStore } from './local/local-store.js';
-import { parseS3Url, type S3Settings } from './s3/settings.js';
+import { parseS3Url, urlSettings, type S3Settings } from './s3/settings.js';
 import type { Store } from './store.js';
 
 const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -27,7 +27,7 @@ export async function openStore(location: string, flag: string, settings: S3Sett
       const url = `s3://${where.bucket}${where.prefix ? `/${where.prefix}` : ''}`;
       // The AWS SDK (~35 MiB, ~0.1 CPU-s to load) only for a bucket: a local store never needs it.
       const { S3Store } = await import('./s3/s3-store.js');
-      return new S3Store(url, where, settings);
+      return new S3Store(url, where, { ...settings, ...urlSettings(location, flag) });
     }
     throw new UserError(
       `${flag} ${location}: "${scheme}://" stores are not supported; pass a local directory or s3://BUCKET/PREFIX`,

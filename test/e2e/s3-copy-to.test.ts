@@ -5,7 +5,7 @@
  * kill -9 in the middle of a copy leaves no partial set, and the restart finishes the copy.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.js';
@@ -250,4 +250,50 @@ describe('watch --copy-to', () => {
       expect((await readdir(ws.df)).filter((n) => n.endsWith('.dfs'))).toEqual([]);
     },
   );
+
+  it('a target URL carries its own endpoint, path style and profile; a wrong profile fails the copy, not the seal', async () => {
+    const bucket = await newBucket(c);
+    // Credentials only in a shared credentials file, the endpoint only in the URL: nothing in the
+    // environment could reach the bucket, so a copy that lands proves the URL's settings were used.
+    const credentials = join(ws.root, 'aws-credentials');
+    await writeFile(
+      credentials,
+      `[dr]\naws_access_key_id = ${c.env.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${c.env.AWS_SECRET_ACCESS_KEY}\n` +
+        `[wrong]\naws_access_key_id = ${c.env.AWS_ACCESS_KEY_ID}\naws_secret_access_key = not-the-secret\n`,
+      { mode: 0o600 },
+    );
+    const config = join(ws.root, 'aws-config');
+    await writeFile(config, '', { mode: 0o600 });
+    const env = {
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: config,
+      AWS_REGION: c.env.AWS_REGION,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_ENDPOINT_URL_S3: undefined,
+      AWS_ENDPOINT_URL: undefined,
+    };
+    const target = (profile: string) =>
+      `s3://${bucket}/dr?endpoint=${encodeURIComponent(c.endpoint)}&path-style=true&profile=${profile}`;
+
+    const w = await writeDfsSet({ dir: ws.df, stem: 'dump-url', shards: 2, bytesPerShard: 100_000 });
+    let res = await runCli(['watch', ...args('off', '--once', '--copy-to', target('dr'))], { env });
+    expect(res.code, res.stderr).toBe(0);
+    const store = s3Store(c, `s3://${bucket}/dr`, INSTANCE);
+    const [id] = await store.listSets();
+    const copied = await readS3Set(store, id!, ws.keyring);
+    await store.close();
+    for (const [name, bytes] of w.contents) expect(copied.get(name)?.equals(bytes), name).toBe(true);
+
+    // The wrong profile: the set is sealed into --out all the same; the copy fails in one line.
+    await writeDfsSet({ dir: ws.df, stem: 'dump-url2', shards: 1, bytesPerShard: 10_000 });
+    res = await runCli(['watch', ...args('off', '--once', '--copy-to', target('wrong'))], { env });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
+    expect(res.stderr).toContain('sealed, but copying failed');
+    expect(res.stderr).toContain('access denied');
+    expect(await leftInDir(ws.df)).toEqual([]);
+  });
 });

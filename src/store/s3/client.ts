@@ -44,6 +44,7 @@ export function makeS3Client(s: S3Settings): S3Client {
     requestHandler: requestHandler(s.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS),
     ...(s.region ? { region: s.region } : {}),
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+    ...(s.profile ? { profile: s.profile } : {}),
     forcePathStyle: s.forcePathStyle ?? false,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -16,6 +16,8 @@ export interface S3Settings {
   /** --s3-endpoint, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (read by the SDK). */
   endpoint?: string;
   forcePathStyle?: boolean;
+  /** A profile of the shared AWS config and credentials files (a `?profile=` on the URL). */
+  profile?: string;
   /** --s3-timeout: a request whose connection stays silent this long fails (and is retried). */
   timeoutMs?: number;
   /** The instance whose sets are read or written (PREFIX/INSTANCE/…); readers may leave it out. */
@@ -39,9 +41,9 @@ export interface BucketLocation {
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** Parses `s3://BUCKET/PREFIX` (`flag` names the option in messages). */
+/** Parses `s3://BUCKET/PREFIX[?SETTINGS]` (`flag` names the option in messages); see urlSettings. */
 export function parseS3Url(url: string, flag: string): BucketLocation {
-  const m = /^s3:\/\/([^/]*)\/?(.*)$/.exec(url);
+  const m = /^s3:\/\/([^/?]*)\/?([^?]*)/.exec(url);
   const bucket = m?.[1] ?? '';
   if (!BUCKET.test(bucket)) {
     throw new UserError(
@@ -54,4 +56,52 @@ export function parseS3Url(url: string, flag: string): BucketLocation {
     throw new UserError(`${flag} ${url}: the prefix may not contain "." or ".." parts`, 2);
   }
   return { bucket, prefix };
+}
+
+/** What a bucket URL may set for itself, after `?` (`s3://B/P?region=…&profile=…`). */
+const URL_SETTINGS = [
+  'region',
+  'endpoint',
+  'path-style',
+  'profile',
+  'object-lock-days',
+  'object-lock-mode',
+] as const;
+
+/**
+ * The settings a bucket URL carries after `?`: they override the command's S3 settings for this store
+ * only, so each `--copy-to` target can live in another region, account or S3-compatible service.
+ * Credentials are never written in a URL: `profile` names a profile of the shared AWS files.
+ */
+export function urlSettings(url: string, flag: string): Partial<S3Settings> {
+  const q = url.indexOf('?');
+  if (q < 0) return {};
+  const bad = (what: string): never => {
+    throw new UserError(`${flag} ${url}: ${what}`, 2);
+  };
+  const out: Partial<S3Settings> = {};
+  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+    if (!(URL_SETTINGS as readonly string[]).includes(key))
+      bad(`unknown setting "${key}" after "?"; a bucket URL takes ${URL_SETTINGS.join(', ')}`);
+    if (value === '') bad(`"${key}" needs a value`);
+    if (key === 'region') out.region = value;
+    else if (key === 'profile') out.profile = value;
+    else if (key === 'endpoint') {
+      if (!/^https?:\/\/[^/?#]+/.test(value)) bad(`endpoint=${value} is not an http:// or https:// URL`);
+      out.endpoint = value;
+    } else if (key === 'path-style') {
+      if (value !== 'true' && value !== 'false') bad(`path-style=${value}: write true or false`);
+      out.forcePathStyle = value === 'true';
+    } else if (key === 'object-lock-days') {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 1 || n > 36_500)
+        bad(`object-lock-days=${value}: a whole number of days, 1 to 36500`);
+      out.objectLockDays = n;
+    } else {
+      if (value !== 'governance' && value !== 'compliance')
+        bad(`object-lock-mode=${value}: write governance or compliance`);
+      out.objectLockMode = value.toUpperCase() as ObjectLockMode;
+    }
+  }
+  return out;
 }

@@ -68,7 +68,10 @@ export class Replicator {
   async finish(): Promise<string[]> {
     for (const t of this.targets) t.kick();
     await Promise.all(this.targets.map((t) => t.idle()));
-    return this.targets.flatMap((t) => (t.failure ? [`${t.location}: ${t.failure}`] : []));
+    // A store's own errors already begin with its location.
+    return this.targets.flatMap((t) =>
+      t.failure ? [t.failure.startsWith(`${t.location}:`) ? t.failure : `${t.location}: ${t.failure}`] : [],
+    );
   }
 
   async stop(timeoutMs: number): Promise<void> {

@@ -294,6 +294,7 @@ describe('watch --copy-to', () => {
     expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
     expect(res.stderr).toContain('sealed, but copying failed');
     expect(res.stderr).toContain('access denied');
+    expect(res.stderr.split(`s3://${bucket}/dr:`), 'the target named once').toHaveLength(2);
     expect(await leftInDir(ws.df)).toEqual([]);
   });
 });

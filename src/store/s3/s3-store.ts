@@ -17,7 +17,7 @@ import { SetLockedError } from '../errors.js';
 import { SET_INFO_FILE, STATUS_FILE, isSetFile, isSetId } from '../names.js';
 import { parseNote, type SetInfo, type SetStatus } from '../set-info.js';
 import type { StagedSet, Store, StoredFile, WriterLock } from '../store.js';
-import { endpointOf, makeS3Client } from './client.js';
+import { DEFAULT_S3_TIMEOUT_MS, endpointOf, makeS3Client } from './client.js';
 import { httpStatus, isObjectLocked, s3ErrorName, storeError } from './errors.js';
 import { BucketLayout, COMMIT_SUFFIX, QUARANTINE, newAttempt, parseCommit, type Commit } from './layout.js';
 import { listCurrent, listUploads, listVersions, type ObjectVersion } from './listing.js';
@@ -241,7 +241,10 @@ export class S3Store implements Store, Bucket {
             ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
           }),
         );
-        return r.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+        return r.Body as AsyncIterable<Uint8Array> & {
+          destroy?: (err?: Error) => void;
+          socket?: { setTimeout(ms: number): void } | null;
+        };
       } catch (err) {
         if (httpStatus(err) === 416) return undefined; // start at the end: nothing left
         throw err;
@@ -250,14 +253,48 @@ export class S3Store implements Store, Bucket {
     if (!body) return;
     const started = performance.now();
     let bytes = 0;
+    // The SDK's timeout counts silence on the socket, which also passes while our reader holds the
+    // body back (a copy waiting for a slow target): for the body, only our waits for the server count.
+    body.socket?.setTimeout(0);
+    const chunks = body[Symbol.asyncIterator]();
     try {
-      for await (const c of body) {
+      for (;;) {
+        const next = await this.nextWithin(chunks, body, name);
+        if (next.done) break;
+        const c = next.value;
         bytes += c.byteLength;
         yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
       }
     } finally {
       body.destroy?.(); // a reader that stops early (headers) must free the connection
       this.observer.transfer(this.location, 'download', bytes, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** The next chunk of an object's body, or a StoreError once the server has sent nothing for --s3-timeout. */
+  private async nextWithin(
+    chunks: AsyncIterator<Uint8Array>,
+    body: { destroy?: (err?: Error) => void },
+    name: string,
+  ): Promise<IteratorResult<Uint8Array>> {
+    const ms = this.settings.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = Object.assign(new Error(`no byte for ${ms} ms while reading ${name}`), {
+          name: 'TimeoutError',
+        });
+        body.destroy?.(err);
+        reject(err);
+      }, ms);
+    });
+    try {
+      return await Promise.race([chunks.next(), silent]);
+    } catch (err) {
+      this.observer.storeError(this.location, 'download');
+      throw storeError(err, this.location, await endpointOf(this.client), `reading ${name}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

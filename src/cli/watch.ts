@@ -13,6 +13,7 @@ import type { PipelineObserver } from '../observe/observer.js';
 import { verifyLatest } from '../seal/scheduled-verify.js';
 import { formatListenAddress } from '../observe/listen-address.js';
 import { UserError, errorMessage } from '../errors.js';
+import { STALE_MS } from '../io/lock-file.js';
 import { VERSION } from '../version.js';
 import { auditInputsFrom } from './audit.js';
 import { startAuditSchedule } from '../audit/schedule.js';
@@ -76,7 +77,7 @@ export function watchCommand(): Command {
           .catch((err: unknown) =>
             log.warn(
               { err: errorMessage(err) },
-              `could not release the writer lock of ${where}; the next writer takes it over (at once on this host, else when it is 2 minutes stale)`,
+              `could not release the writer lock of ${where}; the next writer takes it over (at once on this host, else when it is ${STALE_MS / 60_000} minutes stale)`,
             ),
           );
     };

@@ -1,7 +1,7 @@
 /**
  * The store registry: turns what the operator wrote after --out / --from into a Store. A plain path is
- * a local directory; `s3://BUCKET/PREFIX[?region=…&profile=…]` is a bucket; any other URL must name a store kind that
- * exists, so `--out x://…` is never taken for a local folder called "x:".
+ * a local directory; `s3://BUCKET/PREFIX[?region=…&profile=…]` is a bucket; any other URL must name a
+ * store kind that exists, so `--out x://…` is never taken for a local folder called "x:".
  */
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';

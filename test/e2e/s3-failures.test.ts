@@ -144,7 +144,7 @@ describe('bucket store failures', () => {
       const res = await runCli(
         [
           'watch',
-          ...withOut(ws.args('--once', '--instance', 'stall', '--s3-timeout', '1s'), `s3://${bucket}/p`),
+          ...withOut(ws.args('--once', '--instance', 'stall', '--s3-timeout', '2s'), `s3://${bucket}/p`),
           '--s3-endpoint',
           `http://127.0.0.1:${port}`,
         ],

@@ -8,7 +8,8 @@ import type { Keyring } from '../keys/keyring.js';
 import type { PipelineObserver } from '../observe/observer.js';
 import type { Store } from '../store/store.js';
 import { verifyAndRecord, type VerificationResult } from '../store/verify.js';
-import { checkChain, type ChainLink } from '../store/chain.js';
+import { READS_AT_ONCE, checkChain, type ChainLink } from '../store/chain.js';
+import { mapLimit } from '../util/map-limit.js';
 import { claimedPrevious } from '../store/set-info.js';
 import { previousOf } from '../format/manifest.js';
 import { daemonOpener } from './daemon-keys.js';
@@ -84,14 +85,11 @@ async function scheduledChainCheck(
   log: Logger,
 ): Promise<void> {
   try {
-    const links: ChainLink[] = [];
-    for (const [i, id] of ids.entries()) {
-      const previous =
-        i === 0 && newestLink !== undefined
-          ? newestLink
-          : claimedPrevious(await store.readInfo(id).catch(() => undefined));
-      links.push({ setId: id, previous });
-    }
+    const links: ChainLink[] = await mapLimit(ids, READS_AT_ONCE, async (setId) => ({
+      setId,
+      previous: claimedPrevious(await store.readInfo(setId).catch(() => undefined)),
+    }));
+    if (links[0] && newestLink !== undefined) links[0].previous = newestLink;
     const { breaks } = await checkChain(store, ids, links);
     for (const b of breaks)
       log.error(

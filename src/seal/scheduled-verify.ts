@@ -87,9 +87,11 @@ async function scheduledChainCheck(
   try {
     const links: ChainLink[] = await mapLimit(ids, READS_AT_ONCE, async (setId) => ({
       setId,
-      previous: claimedPrevious(await store.readInfo(setId).catch(() => undefined)),
+      previous:
+        setId === ids[0] && newestLink !== undefined
+          ? newestLink
+          : claimedPrevious(await store.readInfo(setId).catch(() => undefined)),
     }));
-    if (links[0] && newestLink !== undefined) links[0].previous = newestLink;
     const { breaks } = await checkChain(store, ids, links);
     for (const b of breaks)
       log.error(

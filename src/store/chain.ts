@@ -109,7 +109,7 @@ export async function checkChain(
 ): Promise<{ breaks: ChainBreak[]; unreadable: { setId: string; error: string }[] }> {
   const digests = new Map<string, string>();
   const unreadable: { setId: string; error: string }[] = [];
-  // A few reads at a time: a bucket with thousands of sets answers each small GET in milliseconds.
+  // A few reads at a time: each is a small GET to a bucket, where latency, not bandwidth, is the cost.
   await mapLimit(predecessorsToRead(published, links), READS_AT_ONCE, async (id) => {
     try {
       digests.set(id, await manifestPayloadDigest(store, id));
